@@ -1,0 +1,26 @@
+#!/bin/sh
+# Runs inside the freshly bootstrapped root (chroot) of the lab node image.
+set -eu
+
+# The kernel belongs to the machine running the lab: loading modules from a
+# container fails, and the unit would mark every node "degraded".
+systemctl mask systemd-modules-load.service
+# Nothing in a container needs these; they only slow the boot or fail.
+systemctl mask systemd-udevd.service systemd-udevd-kernel.socket systemd-udevd-control.socket \
+  getty@.service serial-getty@.service console-getty.service systemd-firstboot.service 2>/dev/null || true
+
+systemctl enable ssh.service docker.service
+
+# Each node gets its own host keys from the lab (written before the container
+# starts), so the lab's known_hosts can be exact: no trust on first use.
+rm -f /etc/ssh/ssh_host_*
+cat > /etc/ssh/sshd_config.d/skep-lab.conf <<'CONF'
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+CONF
+
+# systemd makes a fresh machine id per container when the file is empty.
+: > /etc/machine-id
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin

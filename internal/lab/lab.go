@@ -1,0 +1,130 @@
+// Package lab runs a skep cloud on one Docker engine: each node is a
+// machine-like container (systemd, sshd, its own Docker engine) on a network
+// of the lab's own. The lab only provides machines and writes an ordinary
+// cluster file; apply then treats the nodes exactly like real hosts.
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"skep/internal/config"
+	"skep/internal/host"
+)
+
+// UpOptions says which lab to create or complete.
+type UpOptions struct {
+	Name  string
+	Nodes int
+	Logf  func(string, ...any)
+}
+
+// Up makes sure the lab exists with its nodes running and reachable over
+// SSH, and returns it. It is safe to run again on an existing lab.
+func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
+	if err := ValidName(opts.Name); err != nil {
+		return nil, err
+	}
+	if opts.Nodes < 1 || opts.Nodes > 9 {
+		return nil, fmt.Errorf("--nodes %d: a lab has 1 to 9 nodes", opts.Nodes)
+	}
+	l, err := Load(opts.Name)
+	if err != nil {
+		l = &Lab{Name: opts.Name, StateDir: stateDir(opts.Name), Network: opts.Name + "-net"}
+	}
+	if opts.Nodes < l.Nodes {
+		return nil, fmt.Errorf("lab %s has %d nodes; removing nodes from a lab is not supported, run skep lab down first", l.Name, l.Nodes)
+	}
+	l.Nodes = opts.Nodes
+	l.ClusterFile = filepath.Join(l.StateDir, "cluster.yaml")
+	if err := os.MkdirAll(l.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+
+	image, err := EnsureNodeImage(ctx, cli, opts.Logf)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureNetwork(ctx, cli, l); err != nil {
+		return nil, err
+	}
+	l.VIP = vipIP(l.Subnet)
+	login, err := ensureClientKey(l.keyFile())
+	if err != nil {
+		return nil, err
+	}
+	var known strings.Builder
+	for i := 1; i <= l.Nodes; i++ {
+		opts.Logf("%s: starting container %s at %s", NodeName(i), ContainerName(l.Name, NodeName(i)), nodeIP(l.Subnet, i))
+		key, err := ensureNode(ctx, cli, l, image, i, login)
+		if err != nil {
+			return nil, err
+		}
+		known.WriteString(knownHostsLine(nodeIP(l.Subnet, i), key))
+	}
+	if err := os.WriteFile(l.knownHostsFile(), []byte(known.String()), 0o600); err != nil {
+		return nil, err
+	}
+	if err := l.writeClusterFile(); err != nil {
+		return nil, err
+	}
+	if err := l.save(); err != nil {
+		return nil, err
+	}
+	return l, l.waitSSH(ctx, opts.Logf)
+}
+
+// Cluster is the lab as an ordinary cluster file: the first three nodes are
+// managers (or all of them in a smaller lab), the rest workers.
+func (l *Lab) Cluster() *config.Cluster {
+	c := &config.Cluster{
+		Name: l.Name,
+		SSH:  config.SSH{User: "root", Port: 22, KeyFile: l.keyFile(), KnownHosts: l.knownHostsFile()},
+	}
+	c.Swarm.AllowUnsafeManagers = l.Nodes < 3
+	for i := 1; i <= l.Nodes; i++ {
+		role := "manager"
+		if i > 3 {
+			role = "worker"
+		}
+		c.Hosts = append(c.Hosts, config.Host{Name: NodeName(i), Address: nodeIP(l.Subnet, i), Role: role})
+	}
+	return c
+}
+
+func (l *Lab) writeClusterFile() error {
+	data, err := config.Write(l.Cluster())
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("# Cluster file of lab %q, written by skep lab up.\n# Its nodes are containers %s-node1..%d on network %s (%s).\n", l.Name, l.Name, l.Nodes, l.Network, l.Subnet)
+	return os.WriteFile(l.ClusterFile, append([]byte(header), data...), 0o600)
+}
+
+// waitSSH waits until every node's sshd answers with the key we gave it.
+func (l *Lab) waitSSH(ctx context.Context, logf func(string, ...any)) error {
+	deadline := time.Now().Add(90 * time.Second)
+	for i := 1; i <= l.Nodes; i++ {
+		t := host.Target{Name: NodeName(i), Address: nodeIP(l.Subnet, i), Port: 22, User: "root",
+			KeyFile: l.keyFile(), KnownHosts: l.knownHostsFile(), DialTimeout: 3 * time.Second}
+		for {
+			h, err := host.Dial(ctx, t)
+			if err == nil {
+				h.Close()
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("%s: sshd did not come up within 90s: %w (look inside with: docker logs %s)", t.Name, err, ContainerName(l.Name, t.Name))
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	logf("all %d nodes answer over SSH", l.Nodes)
+	return nil
+}
