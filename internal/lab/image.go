@@ -133,7 +133,7 @@ func importRoot(ctx context.Context, cli *client.Client, dir, tag string) error 
 		return err
 	}
 	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: out, SourceName: "-"}, tag, image.ImportOptions{
-		Changes: []string{"ENV container=docker", `CMD ["/sbin/init"]`, "STOPSIGNAL SIGRTMIN+3"},
+		Changes: []string{"ENV container=docker", `CMD ["/sbin/init"]`},
 	})
 	if err != nil {
 		_ = tarCmd.Process.Kill()

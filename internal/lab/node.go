@@ -20,12 +20,16 @@ import (
 // capability is granted instead.
 func nodeHostConfig(lab string) *container.HostConfig {
 	return &container.HostConfig{
-		CapAdd:       []string{"ALL"},
-		CapDrop:      []string{"SYS_RESOURCE"},
-		SecurityOpt:  []string{"seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"},
-		CgroupnsMode: container.CgroupnsModeHost,
-		Binds:        []string{"/sys/fs/cgroup:/sys/fs/cgroup:rw"},
-		Tmpfs:        map[string]string{"/run": "", "/run/lock": "", "/tmp": ""},
+		CapAdd:      []string{"ALL"},
+		CapDrop:     []string{"SYS_RESOURCE"},
+		SecurityOpt: []string{"seccomp=unconfined", "apparmor=unconfined"},
+		// systempaths=unconfined: the CLI turns it into these empty lists;
+		// the API itself does not take the option.
+		MaskedPaths:   []string{},
+		ReadonlyPaths: []string{},
+		CgroupnsMode:  container.CgroupnsModeHost,
+		Binds:         []string{"/sys/fs/cgroup:/sys/fs/cgroup:rw"},
+		Tmpfs:         map[string]string{"/run": "", "/run/lock": "", "/tmp": ""},
 		Resources: container.Resources{Devices: []container.DeviceMapping{{
 			PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm",
 		}}},
@@ -67,8 +71,10 @@ func ensureNode(ctx context.Context, cli *client.Client, l *Lab, image string, i
 	cfg := &container.Config{
 		Image:    image,
 		Hostname: node,
-		Env:      []string{"container=docker"},
-		Labels:   map[string]string{labLabel: l.Name, "skep.lab.node": node},
+		// systemd shuts down cleanly on SIGRTMIN+3, not on SIGTERM.
+		StopSignal: "SIGRTMIN+3",
+		Env:        []string{"container=docker"},
+		Labels:     map[string]string{labLabel: l.Name, "skep.lab.node": node},
 	}
 	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 		l.Network: {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip}},

@@ -1,0 +1,153 @@
+// Package apply converges hosts to a cluster file: connect, gather facts,
+// plan, then run phases in order, every change passing through one gate.
+// With the gate closed (plan) the same code runs and nothing changes.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"skep/internal/config"
+	"skep/internal/host"
+)
+
+// Options says what to converge and how.
+type Options struct {
+	Cluster *config.Cluster
+	// Wet opens the gate; false computes and reports the plan only.
+	Wet               bool
+	AcceptNewHostKeys bool
+	// Logf prints one progress line; host is "" for cluster-wide lines.
+	Logf func(host, format string, args ...any)
+}
+
+// Result is what a run did (or, dry, would do).
+type Result struct {
+	Steps    []Step
+	Warnings []string
+	Elapsed  time.Duration
+}
+
+// env is the state of one run, shared by its phases.
+type env struct {
+	opts    Options
+	cluster *config.Cluster
+	hosts   map[string]*host.Host
+	facts   *ClusterFacts
+	gate    *gate
+	result  *Result
+}
+
+func (e *env) logf(hostName, format string, args ...any) {
+	if e.opts.Logf != nil {
+		e.opts.Logf(hostName, format, args...)
+	}
+}
+
+// phase is one stage of an apply. plan derives the steps from the facts;
+// the gate runs them (or only reports them when dry).
+type phase struct {
+	title string
+	plan  func(ctx context.Context, e *env) ([]Step, error)
+}
+
+// Run converges the cluster. Preflight problems stop it before any change.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	e := &env{opts: opts, cluster: opts.Cluster, result: &Result{}}
+	e.gate = &gate{wet: opts.Wet, logf: e.logf, result: e.result}
+	defer func() { e.result.Elapsed = time.Since(start) }()
+
+	e.logf("", "connecting to %d hosts", len(e.cluster.Hosts))
+	hosts, err := connect(ctx, e.cluster, opts.AcceptNewHostKeys)
+	defer closeAll(hosts)
+	if err != nil {
+		return e.result, err
+	}
+	e.hosts = hosts
+	if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+		return e.result, err
+	}
+	if err := preflight(e); err != nil {
+		return e.result, err
+	}
+	if opts.Wet {
+		unlock, err := lock(ctx, e)
+		if err != nil {
+			return e.result, err
+		}
+		defer unlock()
+	}
+	for _, p := range phases() {
+		steps, err := p.plan(ctx, e)
+		if err != nil {
+			return e.result, fmt.Errorf("%s: %w", p.title, err)
+		}
+		if err := e.gate.run(ctx, p.title, steps); err != nil {
+			return e.result, err
+		}
+		if opts.Wet && len(steps) > 0 {
+			// Later phases plan from what is true now, not before.
+			if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+				return e.result, err
+			}
+		}
+	}
+	if opts.Wet {
+		if err := verify(ctx, e); err != nil {
+			return e.result, err
+		}
+	}
+	return e.result, nil
+}
+
+func phases() []phase {
+	return []phase{
+		{"prepare host", planPrepare},
+		{"swarm", planSwarm},
+		{"node labels", planLabels},
+	}
+}
+
+// Targets turns the cluster file's hosts into transport targets.
+func Targets(c *config.Cluster, acceptNew bool, timeout time.Duration) []host.Target {
+	var ts []host.Target
+	for _, h := range c.Hosts {
+		ts = append(ts, host.Target{
+			Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
+			KeyFile: h.KeyFile, KnownHosts: c.SSH.KnownHosts, AcceptNew: acceptNew, DialTimeout: timeout,
+		})
+	}
+	return ts
+}
+
+func connect(ctx context.Context, c *config.Cluster, acceptNew bool) (map[string]*host.Host, error) {
+	return host.DialAll(ctx, Targets(c, acceptNew, 10*time.Second))
+}
+
+func closeAll(hosts map[string]*host.Host) {
+	for _, h := range hosts {
+		h.Close()
+	}
+}
+
+// joinHostErrors folds per-host errors into one, in host order, each
+// already naming its host.
+func joinHostErrors(errs map[string]error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var list []error
+	for _, n := range names {
+		list = append(list, fmt.Errorf("%s: %w", n, errs[n]))
+	}
+	return errors.Join(list...)
+}

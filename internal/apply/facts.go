@@ -1,0 +1,174 @@
+package apply
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"skep/internal/host"
+	skswarm "skep/internal/swarm"
+)
+
+// Facts is what apply knows about one host before it changes anything.
+// Plans are computed from facts alone, so they can be tested from recorded
+// facts without any host.
+type Facts struct {
+	OS        string // os-release ID, e.g. debian
+	OSLike    string // os-release ID_LIKE
+	OSName    string // PRETTY_NAME
+	Kernel    string
+	Arch      string
+	ClockSkew time.Duration
+
+	DockerInstalled bool
+	DockerRunning   bool
+	EngineVersion   string
+	DaemonJSON      string // /etc/docker/daemon.json, "" when absent
+
+	FUSE, VXLAN, IPVS bool
+	BusyPorts         []string // swarm ports taken by something other than dockerd
+
+	Swarm skswarm.State
+}
+
+// ClusterFacts is the swarm as its managers see it, when one exists.
+type ClusterFacts struct {
+	Hosts map[string]*Facts
+	// Nodes is the swarm's node list from a manager; nil when no host is
+	// in a swarm yet.
+	Nodes []swarm.Node
+}
+
+// factsScript gathers the OS-level facts in one round trip. It prints
+// key=value lines; nothing in it changes the host (the VXLAN probe creates
+// and deletes a link in one step only when the module is not loaded).
+const factsScript = `
+. /etc/os-release 2>/dev/null
+echo "os=$ID"; echo "os_like=$ID_LIKE"; echo "os_name=$PRETTY_NAME"
+echo "kernel=$(uname -r)"; echo "arch=$(uname -m)"
+echo "time=$(date +%s.%N)"
+command -v dockerd >/dev/null 2>&1 && echo docker_installed=yes
+[ -f /etc/docker/daemon.json ] && echo "daemon_json=$(base64 -w0 /etc/docker/daemon.json)"
+[ -c /dev/fuse ] && echo fuse=yes
+if [ -d /sys/module/vxlan ] || ip link add skep-vxprobe type vxlan id 4242 dstport 4789 2>/dev/null; then
+  ip link del skep-vxprobe 2>/dev/null; echo vxlan=yes
+fi
+if [ -e /proc/net/ip_vs ] || [ -d /sys/module/ip_vs ] || modprobe -n ip_vs 2>/dev/null; then echo ipvs=yes; fi
+if command -v ss >/dev/null 2>&1; then
+  ss -Hlntup 2>/dev/null | awk '$5 ~ /:(2377|7946|4789)$/ && $0 !~ /dockerd/ {print "busy=" $1 "/" $5}'
+fi
+`
+
+// gatherFacts collects facts from every host in parallel.
+func gatherFacts(ctx context.Context, hosts map[string]*host.Host) (*ClusterFacts, error) {
+	cf := &ClusterFacts{Hosts: map[string]*Facts{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := map[string]error{}
+	for name, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := hostFacts(ctx, h)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+				return
+			}
+			cf.Hosts[name] = f
+		}()
+	}
+	wg.Wait()
+	if err := joinHostErrors(errs); err != nil {
+		return nil, err
+	}
+	for name, f := range cf.Hosts {
+		if f.Swarm.InSwarm() && f.Swarm.Manager {
+			cli, err := hosts[name].Docker(ctx)
+			if err != nil {
+				continue
+			}
+			if nodes, err := skswarm.Nodes(ctx, cli); err == nil {
+				cf.Nodes = nodes
+				break
+			}
+		}
+	}
+	return cf, nil
+}
+
+func hostFacts(ctx context.Context, h *host.Host) (*Facts, error) {
+	sent := time.Now()
+	out, err := h.Sudo(ctx, factsScript)
+	rtt := time.Since(sent)
+	if err != nil {
+		return nil, fmt.Errorf("gather facts: %w", err)
+	}
+	f := parseFacts(out, sent.Add(rtt/2))
+	if f.DockerInstalled {
+		cli, err := h.Docker(ctx)
+		if err == nil {
+			if v, err := cli.ServerVersion(ctx); err == nil {
+				f.DockerRunning = true
+				f.EngineVersion = v.Version
+				if f.Swarm, err = skswarm.Inspect(ctx, cli); err != nil {
+					return nil, fmt.Errorf("%s: %w", h.Name(), err)
+				}
+			}
+		}
+	}
+	return f, nil
+}
+
+// parseFacts reads factsScript's output; mid is the local time at the
+// middle of the round trip, against which the host's clock is compared.
+func parseFacts(out string, mid time.Time) *Facts {
+	f := &Facts{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "os":
+			f.OS = v
+		case "os_like":
+			f.OSLike = v
+		case "os_name":
+			f.OSName = v
+		case "kernel":
+			f.Kernel = v
+		case "arch":
+			f.Arch = v
+		case "time":
+			if secs, err := strconv.ParseFloat(v, 64); err == nil {
+				remote := time.Unix(0, int64(secs*1e9))
+				f.ClockSkew = remote.Sub(mid).Round(time.Millisecond)
+			}
+		case "docker_installed":
+			f.DockerInstalled = true
+		case "daemon_json":
+			if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+				f.DaemonJSON = string(b)
+			}
+		case "fuse":
+			f.FUSE = true
+		case "vxlan":
+			f.VXLAN = true
+		case "ipvs":
+			f.IPVS = true
+		case "busy":
+			f.BusyPorts = append(f.BusyPorts, v)
+		}
+	}
+	return f
+}

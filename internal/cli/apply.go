@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"skep/internal/apply"
+	"skep/internal/config"
+)
+
+type applyOptions struct {
+	src               clusterSource
+	acceptNewHostKeys bool
+	output            string
+}
+
+// NewApplyCommand converges the hosts to the cluster file.
+func NewApplyCommand(g *globals) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Converge the hosts to the cluster file (safe to run again)",
+		Long: `apply validates the cluster file, connects to every host over SSH, gathers
+facts, runs preflight checks, and only then changes what differs from the file:
+Docker engine and its settings, the swarm (init, joins one at a time, roles,
+labels). A second apply on a converged cluster changes nothing. An apply that
+was interrupted resumes where it stopped when run again. A lock on the first
+manager refuses a second apply running at the same time.`,
+		Example: `  skep apply -f cluster.yaml
+  skep apply -f cluster.yaml --accept-new-host-keys   # first contact: trust and record host keys
+  skep apply                                          # the lab's cluster file`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.src.load()
+			if err != nil {
+				return err
+			}
+			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, true)
+		},
+	}
+	o.src.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it (a changed key is always refused)")
+	return cmd
+}
+
+// NewPlanCommand shows what apply would change, changing nothing.
+func NewPlanCommand(g *globals) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change, host by host, changing nothing",
+		Long: `plan runs the same code as apply with the gate closed: it connects, gathers
+facts and prints each change apply would make, with the reason. It changes
+nothing on any host.`,
+		Example: `  skep plan -f cluster.yaml
+  skep plan --output json | jq '.steps | length'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.src.load()
+			if err != nil {
+				return err
+			}
+			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, false)
+		},
+	}
+	o.src.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOptions, wet bool) error {
+	if o.output != "" && o.output != "text" && o.output != "json" {
+		return badInput(fmt.Errorf("--output %q: use text or json", o.output), "")
+	}
+	logw := out
+	if o.output == "json" {
+		logw = io.Discard
+	}
+	p := newProgress(logw)
+	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Logf: p.hostf})
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		steps := res.Steps
+		if steps == nil {
+			steps = []apply.Step{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"cluster": c.Name, "steps": steps, "warnings": res.Warnings})
+	}
+	switch {
+	case len(res.Steps) == 0:
+		fmt.Fprintf(out, "nothing to do: the cluster matches %s (%.1fs)\n", c.Path, res.Elapsed.Seconds())
+	case wet:
+		fmt.Fprintf(out, "applied %d change(s) in %.1fs\n", len(res.Steps), res.Elapsed.Seconds())
+	default:
+		fmt.Fprintf(out, "plan: %d change(s); run skep apply to make them\n", len(res.Steps))
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"skep/internal/status"
+)
+
+type statusOptions struct {
+	src    clusterSource
+	output string
+}
+
+// NewStatusCommand shows the cluster's health on one screen.
+func NewStatusCommand(g *globals) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the cluster's health: nodes, roles, leader, quorum",
+		Long: `status reads every host (never changing anything) and shows one screen of
+health. It exits 0 when the cluster is healthy, 1 when it is not, 2 on bad
+input. A host that cannot be reached is shown as down with the reason; status
+gives up on a dead or frozen host within a few seconds.`,
+		Example: `  skep status
+  skep status -f cluster.yaml --output json | jq .healthy`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.output != "text" && o.output != "json" {
+				return badInput(fmt.Errorf("--output %q: use text or json", o.output), "")
+			}
+			c, err := o.src.load()
+			if err != nil {
+				return err
+			}
+			r := status.Collect(cmd.Context(), c, status.Options{})
+			if o.output == "json" {
+				err = r.WriteJSON(cmd.OutOrStdout())
+			} else {
+				err = r.WriteText(cmd.OutOrStdout())
+			}
+			if err != nil {
+				return err
+			}
+			if !r.Healthy {
+				return silentFailure{}
+			}
+			return nil
+		},
+	}
+	o.src.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	return cmd
+}

@@ -1,0 +1,45 @@
+// Package status is skep's read-only health model: it reads every host of a
+// cluster (never changing anything), builds one Report, and renders it as a
+// screen of text or as the JSON of the `skep status --output json` contract
+// in DESIGN.md.
+//
+// Collection (collect.go) only gathers facts, each bounded by a short
+// timeout; Build (build.go) turns those facts into a Report and is pure, so
+// every rule about health is unit-tested without Docker or SSH.
+package status
+
+// Node states of the contract.
+const (
+	StateReady   = "ready"
+	StateDown    = "down"
+	StateUnknown = "unknown"
+)
+
+// Report is the cluster's health. Its JSON is the `skep status --output
+// json` contract of DESIGN.md; sections for later components (storage, vip,
+// ingress, certificates, stacks) are added as pointer or slice fields with
+// omitempty, so they appear only once their component is configured.
+type Report struct {
+	Cluster  string   `json:"cluster"`
+	Healthy  bool     `json:"healthy"`
+	Problems []string `json:"problems"` // never nil: always an array in JSON
+	Nodes    []Node   `json:"nodes"`
+	Swarm    *Swarm   `json:"swarm,omitempty"`
+}
+
+// Node is one host of the cluster file as the swarm and SSH see it.
+type Node struct {
+	Name         string `json:"name"`         // host name from the cluster file
+	Address      string `json:"address"`      // host address from the cluster file
+	Role         string `json:"role"`         // manager | worker
+	State        string `json:"state"`        // ready | down | unknown
+	Availability string `json:"availability"` // active | pause | drain; "" if unknown
+	Leader       bool   `json:"leader"`
+}
+
+// Swarm is the swarm's control plane health.
+type Swarm struct {
+	Managers          int  `json:"managers"`
+	ReachableManagers int  `json:"reachable_managers"`
+	Quorum            bool `json:"quorum"`
+}

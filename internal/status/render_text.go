@@ -1,0 +1,70 @@
+package status
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes the report as one screen: a header with the cluster's
+// name and verdict, a table of nodes (the leader marked "*"), the swarm's
+// quorum line, and the problems.
+func (r *Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	verdict := "HEALTHY"
+	if !r.Healthy {
+		verdict = "UNHEALTHY"
+	}
+	fmt.Fprintf(bw, "cluster %s: %s\n\n", r.Cluster, verdict)
+
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tADDRESS\tROLE\tSTATE\tAVAILABILITY\tLEADER")
+	for _, n := range r.Nodes {
+		leader := ""
+		if n.Leader {
+			leader = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
+			n.Name, n.Address, dash(n.Role), dash(n.State), dash(n.Availability), leader)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(bw, strings.TrimRight(line, " \n"))
+		}
+	}
+
+	if s := r.Swarm; s != nil {
+		fmt.Fprintf(bw, "\nswarm: managers %d, reachable %d, quorum %s\n", s.Managers, s.ReachableManagers, yesNo(s.Quorum))
+	}
+
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(bw, "\nno problems")
+	} else {
+		fmt.Fprintf(bw, "\nproblems (%d):\n", len(r.Problems))
+		for _, p := range r.Problems {
+			fmt.Fprintf(bw, "  - %s\n", p)
+		}
+	}
+	return bw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

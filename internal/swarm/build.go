@@ -1,0 +1,129 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+// Init creates a new swarm on this engine, advertising addr to the others.
+func Init(ctx context.Context, cli client.APIClient, addr string) (string, error) {
+	id, err := cli.SwarmInit(ctx, swarm.InitRequest{
+		ListenAddr:    listenAddr(),
+		AdvertiseAddr: net.JoinHostPort(addr, strconv.Itoa(ListenPort)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("swarm init: %w", err)
+	}
+	return id, nil
+}
+
+// Tokens reads the join tokens from a manager. They are secrets: callers
+// pass them straight to Join over the API and never log them.
+func Tokens(ctx context.Context, manager client.APIClient) (swarm.JoinTokens, error) {
+	sw, err := manager.SwarmInspect(ctx)
+	if err != nil {
+		return swarm.JoinTokens{}, fmt.Errorf("swarm inspect: %w", err)
+	}
+	return sw.JoinTokens, nil
+}
+
+// Join makes this engine join the swarm at remote (a manager's address)
+// with the given token; the token decides the role.
+func Join(ctx context.Context, cli client.APIClient, addr, remote, token string) error {
+	err := cli.SwarmJoin(ctx, swarm.JoinRequest{
+		ListenAddr:    listenAddr(),
+		AdvertiseAddr: net.JoinHostPort(addr, strconv.Itoa(ListenPort)),
+		RemoteAddrs:   []string{net.JoinHostPort(remote, strconv.Itoa(ListenPort))},
+		JoinToken:     token,
+	})
+	if err != nil {
+		return fmt.Errorf("swarm join %s: %w", remote, err)
+	}
+	return nil
+}
+
+// Leave takes the engine out of a swarm it could not finish joining.
+func Leave(ctx context.Context, cli client.APIClient) error {
+	return cli.SwarmLeave(ctx, true)
+}
+
+func listenAddr() string { return "0.0.0.0:" + strconv.Itoa(ListenPort) }
+
+// WaitReady polls a manager until the node is ready and, for a manager,
+// reachable in Raft: the next join must not start before quorum includes
+// this one, or two half-joined managers could cost the swarm its quorum.
+func WaitReady(ctx context.Context, manager client.APIClient, nodeID string, wantManager bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		n, _, err := manager.NodeInspectWithRaw(ctx, nodeID)
+		switch {
+		case err != nil:
+			last = err.Error()
+		case n.Status.State != swarm.NodeStateReady:
+			last = "state " + string(n.Status.State)
+		case wantManager && (n.ManagerStatus == nil || n.ManagerStatus.Reachability != swarm.ReachabilityReachable):
+			last = "manager not reachable yet"
+		default:
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s not ready after %s: %s", nodeID, timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// SetRole promotes or demotes a node.
+func SetRole(ctx context.Context, manager client.APIClient, nodeID string, role swarm.NodeRole) error {
+	return updateNode(ctx, manager, nodeID, func(spec *swarm.NodeSpec) { spec.Role = role })
+}
+
+// SetLabels sets the given labels on a node, leaving other labels alone.
+func SetLabels(ctx context.Context, manager client.APIClient, nodeID string, labels map[string]string) error {
+	return updateNode(ctx, manager, nodeID, func(spec *swarm.NodeSpec) {
+		if spec.Labels == nil {
+			spec.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			spec.Labels[k] = v
+		}
+	})
+}
+
+// updateNode retries on "update out of sequence", which a concurrent update
+// of the same node (e.g. by the swarm itself) causes.
+func updateNode(ctx context.Context, manager client.APIClient, nodeID string, change func(*swarm.NodeSpec)) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var n swarm.Node
+		n, _, err = manager.NodeInspectWithRaw(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		spec := n.Spec
+		change(&spec)
+		if err = manager.NodeUpdate(ctx, nodeID, n.Version, spec); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("update node %s: %w", nodeID, err)
+}
+
+// Remove takes a node out of the swarm's node list; force, because the node
+// is usually gone and cannot leave by itself.
+func Remove(ctx context.Context, manager client.APIClient, nodeID string) error {
+	return manager.NodeRemove(ctx, nodeID, types.NodeRemoveOptions{Force: true})
+}

@@ -1,0 +1,163 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFoundation walks one lab through its life: up, converged re-apply,
+// plan, bad input, node loss and return, leader loss, down.
+func TestFoundation(t *testing.T) {
+	up := mustSkep(t, 20*time.Minute, "lab", "up", "--name", labName)
+	t.Logf("lab up: %.1fs", up.elapsed.Seconds())
+
+	var l struct {
+		ClusterFile string `json:"cluster_file"`
+		StateDir    string `json:"state_dir"`
+	}
+	ls := mustSkep(t, 10*time.Second, "lab", "ls", "--output", "json")
+	var labs []json.RawMessage
+	if err := json.Unmarshal([]byte(ls.stdout), &labs); err != nil || len(labs) != 1 {
+		t.Fatalf("lab ls: %v %s", err, ls.stdout)
+	}
+	json.Unmarshal(labs[0], &l)
+
+	t.Run("healthy after up", func(t *testing.T) {
+		s, r := status(t)
+		if r.code != 0 || !s.Healthy {
+			t.Fatalf("status exit %d, healthy %v, problems %v", r.code, s.Healthy, s.Problems)
+		}
+		if s.Swarm == nil || s.Swarm.Managers != 3 || s.Swarm.ReachableManagers != 3 || !s.Swarm.Quorum {
+			t.Fatalf("swarm section: %+v", s.Swarm)
+		}
+		leaders := 0
+		for _, n := range s.Nodes {
+			if n.Leader {
+				leaders++
+			}
+			if n.State != "ready" || n.Role != "manager" || n.Availability != "active" {
+				t.Errorf("node %+v", n)
+			}
+		}
+		if leaders != 1 || len(s.Nodes) != 3 {
+			t.Fatalf("want 3 nodes and 1 leader, got %d nodes, %d leaders", len(s.Nodes), leaders)
+		}
+		if s.Problems == nil {
+			t.Errorf("problems must be an array, even when empty")
+		}
+	})
+
+	t.Run("key files are private", func(t *testing.T) {
+		for _, f := range []string{"id_ed25519", "known_hosts", "cluster.yaml"} {
+			st, err := os.Stat(filepath.Join(l.StateDir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %o, want 600", f, st.Mode().Perm())
+			}
+		}
+	})
+
+	t.Run("second apply changes nothing", func(t *testing.T) {
+		before := engineStarts(t)
+		r := mustSkep(t, 3*time.Minute, "apply", "--lab", labName)
+		if !strings.Contains(r.stdout, "nothing to do") {
+			t.Fatalf("second apply did something:\n%s", r.stdout)
+		}
+		if after := engineStarts(t); after != before {
+			t.Fatalf("an engine was restarted by a no-op apply:\nbefore %s\nafter  %s", before, after)
+		}
+		t.Logf("second apply: %.1fs (first apply is inside lab up: %.1fs)", r.elapsed.Seconds(), up.elapsed.Seconds())
+	})
+
+	t.Run("plan on a converged cluster lists nothing", func(t *testing.T) {
+		r := mustSkep(t, time.Minute, "plan", "--lab", labName, "--output", "json")
+		var p struct {
+			Steps []json.RawMessage `json:"steps"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+			t.Fatalf("plan JSON: %v\n%s", err, r.stdout)
+		}
+		if p.Steps == nil || len(p.Steps) != 0 {
+			t.Fatalf("plan lists steps: %s", r.stdout)
+		}
+	})
+
+	t.Run("bad cluster file is refused before any contact", func(t *testing.T) { badInput(t, l.ClusterFile) })
+
+	t.Run("non-leader lost and back", func(t *testing.T) {
+		s, _ := status(t)
+		victim := ""
+		for _, n := range s.Nodes {
+			if !n.Leader {
+				victim = n.Name
+				break
+			}
+		}
+		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
+		took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
+			s, r := status(t)
+			st, _ := s.node(victim)
+			return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum && !s.Healthy, st
+		})
+		t.Logf("%s shown down after %.1fs (status exit 1, quorum kept)", victim, took.Seconds())
+		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, victim)
+		took = eventually(t, 3*time.Minute, "healthy again without apply", func() (bool, string) {
+			s, r := status(t)
+			return r.code == 0 && s.Healthy, strings.Join(s.Problems, "; ")
+		})
+		t.Logf("healthy %.1fs after start", took.Seconds())
+	})
+
+	t.Run("leader lost: a new leader within 30s", func(t *testing.T) {
+		s, _ := status(t)
+		old := s.leader()
+		if old == "" {
+			t.Fatal("no leader")
+		}
+		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, old)
+		took := eventually(t, 30*time.Second, "new leader", func() (bool, string) {
+			s, _ := status(t)
+			l := s.leader()
+			return l != "" && l != old && s.Swarm != nil && s.Swarm.Quorum, "leader=" + l
+		})
+		t.Logf("new leader after %.1fs (stock swarm settings)", took.Seconds())
+		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, old)
+		eventually(t, 3*time.Minute, "healthy again", func() (bool, string) {
+			s, r := status(t)
+			return r.code == 0 && s.Healthy, strings.Join(s.Problems, "; ")
+		})
+	})
+
+	t.Run("down leaves nothing", func(t *testing.T) {
+		mustSkep(t, 2*time.Minute, "lab", "down", "--name", labName)
+		for _, kind := range []string{"ps -a", "network ls", "volume ls"} {
+			args := append(strings.Fields(kind), "-q", "--filter", "label=skep.lab="+labName)
+			if out := docker(t, args...); out != "" {
+				t.Errorf("docker %s still lists: %s", kind, out)
+			}
+		}
+		if _, err := os.Stat(l.StateDir); !os.IsNotExist(err) {
+			t.Errorf("state dir %s remains", l.StateDir)
+		}
+	})
+}
+
+// engineStarts is when each node's Docker engine last started: a no-op
+// apply must not restart any of them.
+func engineStarts(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, n := range []string{"node1", "node2", "node3"} {
+		b.WriteString(docker(t, "exec", labName+"-"+n, "systemctl", "show", "-p", "ActiveEnterTimestamp", "docker"))
+		b.WriteString(" ")
+	}
+	return b.String()
+}

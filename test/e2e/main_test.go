@@ -1,0 +1,159 @@
+//go:build e2e
+
+// Package e2e runs skep end to end on a real lab: machine-like node
+// containers with their own Docker engines, driven over SSH. One lab is
+// shared by the scenarios, in order; faults are undone before the next.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// labName keeps the tests' lab apart from a user's default lab "skep".
+const labName = "e2e"
+
+var skepBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "skep-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	skepBin = filepath.Join(dir, "skep")
+	build := exec.Command("go", "build", "-o", skepBin, "../../cmd/skep")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build skep:", err)
+		os.Exit(1)
+	}
+	// The lab's state goes to a directory of the test's own.
+	os.Setenv("SKEP_HOME", filepath.Join(dir, "home"))
+	os.Unsetenv("SKEP_CLUSTER")
+	code := m.Run()
+	if os.Getenv("SKEP_E2E_KEEP") == "" {
+		// Whatever happened, leave no lab behind.
+		down := exec.Command(skepBin, "lab", "down", "--name", labName)
+		down.Stdout, down.Stderr = os.Stdout, os.Stderr
+		_ = down.Run()
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// result is one finished skep invocation.
+type result struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// skep runs the binary with a time limit; output is logged on failure.
+func skep(t *testing.T, timeout time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, skepBin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("skep %v: %v", args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("skep %v: timed out after %s\nstdout:\n%s\nstderr:\n%s", args, timeout, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// mustSkep runs skep and fails the test unless it exits 0.
+func mustSkep(t *testing.T, timeout time.Duration, args ...string) result {
+	t.Helper()
+	r := skep(t, timeout, args...)
+	if r.code != 0 {
+		t.Fatalf("skep %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// statusReport is the DESIGN.md status contract, as far as these tests read it.
+type statusReport struct {
+	Cluster  string   `json:"cluster"`
+	Healthy  bool     `json:"healthy"`
+	Problems []string `json:"problems"`
+	Nodes    []struct {
+		Name, Address, Role, State, Availability string
+		Leader                                   bool
+	} `json:"nodes"`
+	Swarm *struct {
+		Managers          int  `json:"managers"`
+		ReachableManagers int  `json:"reachable_managers"`
+		Quorum            bool `json:"quorum"`
+	} `json:"swarm"`
+}
+
+func status(t *testing.T) (statusReport, result) {
+	t.Helper()
+	r := skep(t, 30*time.Second, "status", "--lab", labName, "--output", "json")
+	var s statusReport
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("status JSON: %v\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	return s, r
+}
+
+func (s statusReport) leader() string {
+	for _, n := range s.Nodes {
+		if n.Leader {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+func (s statusReport) node(name string) (state string, ok bool) {
+	for _, n := range s.Nodes {
+		if n.Name == name {
+			return n.State, true
+		}
+	}
+	return "", false
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) time.Duration {
+	t.Helper()
+	start := time.Now()
+	last := ""
+	for time.Since(start) < within {
+		ok, info := cond()
+		if ok {
+			return time.Since(start)
+		}
+		last = info
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("%s: not within %s; last: %s", what, within, last)
+	return 0
+}
+
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %v: %v\n%s", args, err, out)
+	}
+	return string(bytes.TrimSpace(out))
+}
