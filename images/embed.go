@@ -1,10 +1,12 @@
-// Package images holds the recipes of the images skep builds itself, so the
-// binary carries them and a recipe change is seen as a new image hash.
+// Package images holds the recipes of the images skep builds itself: one
+// directory per image with a Dockerfile (FROM the skep base image, passed
+// as the build argument BASE) and the files it copies. The binary carries
+// them, and a changed recipe is a new image tag.
 package images
 
 import "embed"
 
-// Node is the recipe of the lab's machine-like node image.
+// FS holds every recipe directory.
 //
-//go:embed node
-var Node embed.FS
+//go:embed */*
+var FS embed.FS

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside the freshly bootstrapped root (chroot) of the lab node image.
+# Runs while the lab node image is built (see Dockerfile).
 set -eu
 
 # The kernel belongs to the machine running the lab: loading modules from a
@@ -23,4 +23,4 @@ CONF
 
 # systemd makes a fresh machine id per container when the file is empty.
 : > /etc/machine-id
-rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+

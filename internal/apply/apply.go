@@ -39,6 +39,7 @@ type env struct {
 	facts   *ClusterFacts
 	gate    *gate
 	result  *Result
+	images  images
 }
 
 func (e *env) logf(hostName, format string, args ...any) {
@@ -60,6 +61,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	e := &env{opts: opts, cluster: opts.Cluster, result: &Result{}}
 	e.gate = &gate{wet: opts.Wet, logf: e.logf, result: e.result}
 	defer func() { e.result.Elapsed = time.Since(start) }()
+	defer e.images.close()
 
 	e.logf("", "connecting to %d hosts", len(e.cluster.Hosts))
 	hosts, err := connect(ctx, e.cluster, opts.AcceptNewHostKeys)

@@ -14,6 +14,7 @@ import (
 
 	"skep/internal/apply"
 	"skep/internal/config"
+	"skep/internal/image"
 	"skep/internal/lab"
 )
 
@@ -33,7 +34,7 @@ Faults (kill, pause, partition) let you watch the cloud heal.`,
   skep lab start node2        # and comes back
   skep lab down               # remove everything of the lab`,
 	}
-	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand())
+	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand(), newLabBenchCommand())
 	for _, f := range []struct {
 		fault lab.Fault
 		short string
@@ -51,11 +52,7 @@ Faults (kill, pause, partition) let you watch the cloud heal.`,
 }
 
 func dockerClient() (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("local Docker engine: %w", err)
-	}
-	return cli, nil
+	return image.Local()
 }
 
 type labUpOptions struct {

@@ -16,6 +16,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/host"
+	skimage "skep/internal/image"
 )
 
 // UpOptions says which lab to create or complete.
@@ -47,7 +48,7 @@ func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
 		return nil, err
 	}
 
-	image, err := EnsureNodeImage(ctx, cli, opts.Logf)
+	image, err := skimage.Build(ctx, cli, "node", opts.Logf)
 	if err != nil {
 		return nil, err
 	}

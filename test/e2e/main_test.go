@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,15 +39,92 @@ func TestMain(m *testing.M) {
 	// The lab's state goes to a directory of the test's own.
 	os.Setenv("SKEP_HOME", filepath.Join(dir, "home"))
 	os.Unsetenv("SKEP_CLUSTER")
-	code := m.Run()
+	code := runWithLab(m)
 	if os.Getenv("SKEP_E2E_KEEP") == "" {
-		// Whatever happened, leave no lab behind.
-		down := exec.Command(skepBin, "lab", "down", "--name", labName)
-		down.Stdout, down.Stderr = os.Stdout, os.Stderr
-		_ = down.Run()
+		if err := downAndCheck(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: lab down:", err)
+			code = 1
+		}
 		os.RemoveAll(dir)
 	}
 	os.Exit(code)
+}
+
+// upElapsed is how long the shared lab took to come up (first apply included).
+var upElapsed time.Duration
+
+// runWithLab brings up the one lab every scenario shares, then runs them.
+func runWithLab(m *testing.M) int {
+	start := time.Now()
+	up := exec.Command(skepBin, "lab", "up", "--name", labName)
+	up.Stdout, up.Stderr = os.Stdout, os.Stderr
+	if err := up.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: skep lab up:", err)
+		return 1
+	}
+	upElapsed = time.Since(start)
+	fmt.Printf("lab up (image cached or built, first apply included): %.1fs\n", upElapsed.Seconds())
+	return m.Run()
+}
+
+// downAndCheck removes the lab and checks that nothing labelled with it
+// remains: no container, network or volume.
+func downAndCheck() error {
+	down := exec.Command(skepBin, "lab", "down", "--name", labName)
+	down.Stdout, down.Stderr = os.Stdout, os.Stderr
+	if err := down.Run(); err != nil {
+		return err
+	}
+	for _, kind := range []string{"ps -a", "network ls", "volume ls"} {
+		args := append(strings.Fields(kind), "-q", "--filter", "label=skep.lab="+labName)
+		out, err := exec.Command("docker", args...).Output()
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(out)) > 0 {
+			return fmt.Errorf("docker %s still lists %s", kind, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(os.Getenv("SKEP_HOME"), "labs", labName)); !os.IsNotExist(err) {
+		return fmt.Errorf("the lab's state directory remains")
+	}
+	fmt.Println("PASS: lab down left no container, network, volume or state file")
+	return nil
+}
+
+// labInfo is the lab as skep lab ls --output json describes it.
+type labInfo struct {
+	Name        string `json:"name"`
+	ClusterFile string `json:"cluster_file"`
+	StateDir    string `json:"state_dir"`
+	VIP         string `json:"vip"`
+	CAFile      string `json:"ca_file"`
+}
+
+func theLab(t *testing.T) labInfo {
+	t.Helper()
+	r := mustSkep(t, 10*time.Second, "lab", "ls", "--output", "json")
+	var labs []labInfo
+	if err := json.Unmarshal([]byte(r.stdout), &labs); err != nil {
+		t.Fatalf("lab ls: %v\n%s", err, r.stdout)
+	}
+	for _, l := range labs {
+		if l.Name == labName {
+			return l
+		}
+	}
+	t.Fatalf("lab %s not listed: %s", labName, r.stdout)
+	return labInfo{}
+}
+
+// waitHealthy waits until status reports the whole cluster healthy; every
+// scenario starts from, and leaves, a healthy lab.
+func waitHealthy(t *testing.T, within time.Duration) {
+	t.Helper()
+	eventually(t, within, "cluster healthy", func() (bool, string) {
+		s, r := status(t)
+		return r.code == 0 && s.Healthy, strings.Join(s.Problems, "; ")
+	})
 }
 
 // result is one finished skep invocation.

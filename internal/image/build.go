@@ -1,0 +1,136 @@
+// Package image makes the images skep runs (lab nodes, node services such
+// as GlusterFS and keepalived) without any registry: a Debian base made with
+// debootstrap, Dockerfile recipes built on it by the local engine, and
+// images shipped to each host's engine over SSH with save/load.
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+
+	"skep/images"
+)
+
+// Tag is the tag recipe name gets: skep-NAME:HASH, the hash covering the
+// base and every file of the recipe, so a changed recipe is a new image and
+// an unchanged one is never rebuilt.
+func Tag(name string) (string, error) {
+	files, err := recipeFiles(name)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "base=%s\n", BaseTag())
+	for _, f := range files {
+		data, _ := images.FS.ReadFile(f)
+		fmt.Fprintf(h, "%s %d\n", f, len(data))
+		h.Write(data)
+	}
+	return "skep-" + name + ":" + hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+// Build returns the tag of recipe name on the local engine, building the
+// base and the recipe when missing.
+func Build(ctx context.Context, cli *client.Client, name string, logf func(string, ...any)) (string, error) {
+	tag, err := Tag(name)
+	if err != nil {
+		return "", err
+	}
+	if exists(ctx, cli, tag) {
+		return tag, nil
+	}
+	base, err := Base(ctx, cli, logf)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := lockFile(os.TempDir() + "/skep-image-" + name + ".lock")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if exists(ctx, cli, tag) {
+		return tag, nil
+	}
+	logf("building image %s", tag)
+	buildCtx, err := recipeContext(name)
+	if err != nil {
+		return "", err
+	}
+	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
+		Tags:        []string{tag},
+		BuildArgs:   map[string]*string{"BASE": &base},
+		Remove:      true,
+		ForceRemove: true,
+		Labels:      map[string]string{"skep.recipe": name},
+	})
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", tag, err)
+	}
+	defer resp.Body.Close()
+	var out bytes.Buffer
+	err = jsonmessage.DisplayJSONMessagesStream(resp.Body, &out, 0, false, func(jsonmessage.JSONMessage) {})
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w\n%s", tag, err, lastLines(out.String(), 20))
+	}
+	return tag, nil
+}
+
+func recipeFiles(name string) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(images.FS, name, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("no image recipe %q: %w", name, err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// recipeContext is the recipe directory as a build context tar.
+func recipeContext(name string) (io.Reader, error) {
+	files, err := recipeFiles(name)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		data, _ := images.FS.ReadFile(f)
+		mode := int64(0o644)
+		if strings.HasSuffix(f, ".sh") {
+			mode = 0o755
+		}
+		rel := strings.TrimPrefix(f, path.Clean(name)+"/")
+		if err := tw.WriteHeader(&tar.Header{Name: rel, Mode: mode, Size: int64(len(data))}); err != nil {
+			return nil, err
+		}
+		tw.Write(data)
+	}
+	return &buf, tw.Close()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
