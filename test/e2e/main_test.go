@@ -18,8 +18,16 @@ import (
 	"time"
 )
 
-// labName keeps the tests' lab apart from a user's default lab "skep".
-const labName = "e2e"
+// labName keeps the tests' lab apart from a user's default lab "skep";
+// SKEP_E2E_LAB lets several test runs share a machine.
+var labName = envOr("SKEP_E2E_LAB", "e2e")
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
 
 var skepBin string
 
