@@ -18,7 +18,8 @@ const (
 // break the cluster stop the run, listing every host's problem at once;
 // missing kernel features are reported with what they mean.
 func preflight(e *env) error {
-	var problems []string
+	var problems, order []string
+	warned := map[string][]string{} // warning -> hosts, so a fact common to all hosts is said once
 	names := sortedHosts(e.facts.Hosts)
 	for _, name := range names {
 		f := e.facts.Hosts[name]
@@ -27,8 +28,14 @@ func preflight(e *env) error {
 		}
 		for _, w := range hostWarnings(f) {
 			e.result.Warnings = append(e.result.Warnings, name+": "+w)
-			e.logf(name, "warning: %s", w)
+			if warned[w] == nil {
+				order = append(order, w)
+			}
+			warned[w] = append(warned[w], name)
 		}
+	}
+	for _, w := range order {
+		e.logf(strings.Join(warned[w], ","), "warning: %s", w)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("preflight found %d problem(s), nothing was changed:\n  %s", len(problems), strings.Join(problems, "\n  "))
