@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,11 @@ func report(w io.Writer, err error) int {
 		return ExitOK
 	}
 	if errors.As(err, &silentFailure{}) {
+		return ExitFailed
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "error: interrupted")
+		fmt.Fprintln(w, "hint: run the same command again; apply resumes from what the hosts report")
 		return ExitFailed
 	}
 	var ve *config.ValidationError
