@@ -114,20 +114,8 @@ func phases() []phase {
 	}
 }
 
-// Targets turns the cluster file's hosts into transport targets.
-func Targets(c *config.Cluster, acceptNew bool, timeout time.Duration) []host.Target {
-	var ts []host.Target
-	for _, h := range c.Hosts {
-		ts = append(ts, host.Target{
-			Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
-			KeyFile: h.KeyFile, KnownHosts: c.SSH.KnownHosts, AcceptNew: acceptNew, DialTimeout: timeout,
-		})
-	}
-	return ts
-}
-
 func connect(ctx context.Context, c *config.Cluster, acceptNew bool) (map[string]*host.Host, error) {
-	return host.DialAll(ctx, Targets(c, acceptNew, 10*time.Second))
+	return host.DialAll(ctx, host.Targets(c, acceptNew, 10*time.Second))
 }
 
 func closeAll(hosts map[string]*host.Host) {

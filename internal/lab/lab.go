@@ -111,9 +111,9 @@ func (l *Lab) writeClusterFile() error {
 // waitSSH waits until every node's sshd answers with the key we gave it.
 func (l *Lab) waitSSH(ctx context.Context, logf func(string, ...any)) error {
 	deadline := time.Now().Add(90 * time.Second)
-	for i := 1; i <= l.Nodes; i++ {
-		t := host.Target{Name: NodeName(i), Address: nodeIP(l.Subnet, i), Port: 22, User: "root",
-			KeyFile: l.keyFile(), KnownHosts: l.knownHostsFile(), DialTimeout: 3 * time.Second}
+	c := l.Cluster()
+	c.ApplyDefaults()
+	for _, t := range host.Targets(c, false, 3*time.Second) {
 		for {
 			h, err := host.Dial(ctx, t)
 			if err == nil {

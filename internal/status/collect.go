@@ -65,7 +65,7 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	targets := targets(c, opts)
+	targets := host.Targets(c, opts.AcceptNew, opts.DialTimeout)
 	probes := make([]*probe, len(targets))
 	done := make(chan struct{}, len(targets))
 	for i, t := range targets {
@@ -98,31 +98,6 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 		f.Hosts = append(f.Hosts, p.snapshot(opts.Timeout))
 	}
 	return f
-}
-
-// targets says how to reach each host, in cluster-file order. It mirrors
-// apply.Targets (status must not depend on the package that changes hosts)
-// and falls back to the ssh section for a host whose defaults were not
-// applied.
-func targets(c *config.Cluster, opts Options) []host.Target {
-	ts := make([]host.Target, 0, len(c.Hosts))
-	for _, h := range c.Hosts {
-		t := host.Target{
-			Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, KeyFile: h.KeyFile,
-			KnownHosts: c.SSH.KnownHosts, AcceptNew: opts.AcceptNew, DialTimeout: opts.DialTimeout,
-		}
-		if t.Port == 0 {
-			t.Port = c.SSH.Port
-		}
-		if t.User == "" {
-			t.User = c.SSH.User
-		}
-		if t.KeyFile == "" {
-			t.KeyFile = c.SSH.KeyFile
-		}
-		ts = append(ts, t)
-	}
-	return ts
 }
 
 // Stages of a probe, so a host that is still busy when time runs out is
