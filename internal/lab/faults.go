@@ -85,7 +85,8 @@ func partitionScript(peers []string) string {
 }
 
 var healScript = fmt.Sprintf(`for c in INPUT OUTPUT FORWARD; do while iptables -D $c -j %[1]s 2>/dev/null; do :; done; done
-iptables -F %[1]s 2>/dev/null; iptables -X %[1]s 2>/dev/null; true`, partitionChain)
+iptables -F %[1]s 2>/dev/null || true
+iptables -X %[1]s 2>/dev/null || true`, partitionChain)
 
 // execNode runs a root shell script inside the node container; faults are
 // the lab's business, so they go through the local engine, not SSH.

@@ -105,6 +105,27 @@ func TestFoundation(t *testing.T) {
 		t.Logf("healthy %.1fs after start", took.Seconds())
 	})
 
+	for _, f := range []struct{ fault, undo string }{{"pause", "unpause"}, {"partition", "heal"}} {
+		t.Run("non-leader "+f.fault+"d and back", func(t *testing.T) {
+			s, _ := status(t)
+			victim := ""
+			for _, n := range s.Nodes {
+				if !n.Leader {
+					victim = n.Name
+				}
+			}
+			mustSkep(t, 30*time.Second, "lab", f.fault, "--name", labName, victim)
+			took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
+				s, r := status(t)
+				st, _ := s.node(victim)
+				return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum, st
+			})
+			t.Logf("%s %sd: shown down after %.1fs, quorum kept", victim, f.fault, took.Seconds())
+			mustSkep(t, 30*time.Second, "lab", f.undo, "--name", labName, victim)
+			waitHealthy(t, 3*time.Minute)
+		})
+	}
+
 	t.Run("leader lost: a new leader within 30s", func(t *testing.T) {
 		s, _ := status(t)
 		old := s.leader()
