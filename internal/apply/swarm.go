@@ -18,6 +18,9 @@ import (
 // manager, reachable in Raft) before the next one joins.
 const joinTimeout = 90 * time.Second
 
+// drainTimeout bounds the wait for a leaving node's tasks to stop.
+const drainTimeout = 2 * time.Minute
+
 // planSwarm takes the hosts to one swarm with the declared roles: init on
 // the first manager when no swarm exists, then managers join one at a time,
 // then workers; roles are corrected and nodes not in the file removed.
@@ -191,11 +194,18 @@ func removalSteps(e *env) []Step {
 		n := n
 		label := fmt.Sprintf("node %s (%s, %s)", n.Description.Hostname, n.Status.Addr, shortID(n.ID))
 		steps = append(steps, Step{Host: e.cluster.FirstManager().Name, Action: "remove " + label + " from the swarm",
-			Reason: "no host of the cluster file is this node (state " + string(n.Status.State) + ")",
+			Reason: "not in the cluster file; node " + string(n.Status.State),
 			run: func(ctx context.Context) error {
 				_, mgr, err := liveAnchor(ctx, e)
 				if err != nil {
 					return err
+				}
+				if n.Status.State == swarm.NodeStateReady {
+					// A live node is drained first, so its tasks run
+					// elsewhere before it goes.
+					if err := skswarm.Drain(ctx, mgr, n.ID, drainTimeout); err != nil {
+						return err
+					}
 				}
 				if n.Spec.Role == swarm.NodeRoleManager {
 					if err := skswarm.SetRole(ctx, mgr, n.ID, swarm.NodeRoleWorker); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 )
@@ -126,4 +127,31 @@ func updateNode(ctx context.Context, manager client.APIClient, nodeID string, ch
 // is usually gone and cannot leave by itself.
 func Remove(ctx context.Context, manager client.APIClient, nodeID string) error {
 	return manager.NodeRemove(ctx, nodeID, types.NodeRemoveOptions{Force: true})
+}
+
+// Drain sets a node's availability to drain and waits until no task runs
+// on it any more, so its services are already running elsewhere.
+func Drain(ctx context.Context, manager client.APIClient, nodeID string, timeout time.Duration) error {
+	if err := updateNode(ctx, manager, nodeID, func(spec *swarm.NodeSpec) { spec.Availability = swarm.NodeAvailabilityDrain }); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		tasks, err := manager.TaskList(ctx, types.TaskListOptions{Filters: filters.NewArgs(
+			filters.Arg("node", nodeID), filters.Arg("desired-state", "running"))})
+		if err != nil {
+			return err
+		}
+		if len(tasks) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s still runs %d task(s) after %s of draining", nodeID, len(tasks), timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
