@@ -20,6 +20,8 @@ type Options struct {
 	// Wet opens the gate; false computes and reports the plan only.
 	Wet               bool
 	AcceptNewHostKeys bool
+	// Verbose adds what was learned of each host to the progress lines.
+	Verbose bool
 	// Logf prints one progress line; host is "" for cluster-wide lines.
 	Logf func(host, format string, args ...any)
 }
@@ -72,6 +74,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	e.hosts = hosts
 	if e.facts, err = gatherFacts(ctx, hosts); err != nil {
 		return e.result, err
+	}
+	if opts.Verbose {
+		for _, name := range sortedHosts(e.facts.Hosts) {
+			e.logf(name, "%s", e.facts.Hosts[name].summary())
+		}
 	}
 	if err := preflight(e); err != nil {
 		return e.result, err

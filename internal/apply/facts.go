@@ -172,3 +172,23 @@ func parseFacts(out string, mid time.Time) *Facts {
 	}
 	return f
 }
+
+// summary is one line of what apply learned about a host (for -v).
+func (f *Facts) summary() string {
+	engine := "no Docker engine"
+	if f.DockerInstalled {
+		engine = "Docker " + f.EngineVersion
+		if !f.DockerRunning {
+			engine = "Docker installed, not running"
+		}
+	}
+	role := "worker"
+	if f.Swarm.Manager {
+		role = "manager"
+	}
+	sw := "swarm " + string(f.Swarm.Local)
+	if f.Swarm.InSwarm() {
+		sw += " (" + role + ")"
+	}
+	return fmt.Sprintf("%s %s, kernel %s, %s, %s, clock skew %s", f.OSName, f.Arch, f.Kernel, engine, sw, f.ClockSkew)
+}

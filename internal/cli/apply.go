@@ -39,7 +39,7 @@ manager refuses a second apply running at the same time.`,
 			if err != nil {
 				return err
 			}
-			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, true)
+			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, g.verbose, true)
 		},
 	}
 	o.src.addFlags(cmd)
@@ -64,7 +64,7 @@ nothing on any host.`,
 			if err != nil {
 				return err
 			}
-			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, false)
+			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, g.verbose, false)
 		},
 	}
 	o.src.addFlags(cmd)
@@ -73,7 +73,7 @@ nothing on any host.`,
 	return cmd
 }
 
-func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOptions, wet bool) error {
+func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOptions, verbose, wet bool) error {
 	if o.output != "" && o.output != "text" && o.output != "json" {
 		return badInput(fmt.Errorf("--output %q: use text or json", o.output), "")
 	}
@@ -82,7 +82,7 @@ func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOpt
 		logw = io.Discard
 	}
 	p := newProgress(logw)
-	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Logf: p.hostf})
+	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Verbose: verbose, Logf: p.hostf})
 	if err != nil {
 		return err
 	}
