@@ -89,6 +89,7 @@ func TestCollectDeadAndFrozenHosts(t *testing.T) {
 			{Name: "node3", Address: "127.0.0.1", Port: deadPort, Role: "worker"},
 		},
 	}
+	c.ApplyDefaults()
 	start := time.Now()
 	r := Collect(context.Background(), c, Options{DialTimeout: 300 * time.Millisecond, Timeout: 2 * time.Second})
 	if d := time.Since(start); d > 1500*time.Millisecond {
@@ -129,6 +130,7 @@ func TestCollectTimeoutBoundsEverything(t *testing.T) {
 		SSH:   config.SSH{User: "root", KeyFile: writeKey(t), KnownHosts: filepath.Join(t.TempDir(), "known_hosts")},
 		Hosts: []config.Host{{Name: "node1", Address: "127.0.0.1", Port: frozen, Role: "manager"}},
 	}
+	c.ApplyDefaults()
 	start := time.Now()
 	r := Collect(context.Background(), c, Options{DialTimeout: 10 * time.Second, Timeout: 400 * time.Millisecond})
 	if d := time.Since(start); d > 400*time.Millisecond+straggleGrace {
