@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,11 +20,18 @@ type globals struct {
 
 // Main runs skep with the process's arguments and returns the exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The handler stays installed until the process exits: a Ctrl-C that
+	// lands after the work is done must not kill the process by signal and
+	// hide the real exit code.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := NewRootCommand()
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		// Whatever the interrupted step returned (a cancelled API call, a
+		// closed SSH session), the cause is the interrupt.
+		err = fmt.Errorf("%w (%v)", context.Canceled, err)
+	}
 	return report(os.Stderr, err)
 }
 

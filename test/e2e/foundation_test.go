@@ -105,8 +105,8 @@ func TestFoundation(t *testing.T) {
 		t.Logf("healthy %.1fs after start", took.Seconds())
 	})
 
-	for _, f := range []struct{ fault, undo string }{{"pause", "unpause"}, {"partition", "heal"}} {
-		t.Run("non-leader "+f.fault+"d and back", func(t *testing.T) {
+	for _, f := range []struct{ fault, undo, done string }{{"pause", "unpause", "frozen"}, {"partition", "heal", "cut off"}} {
+		t.Run("non-leader "+f.done+" and back", func(t *testing.T) {
 			s, _ := status(t)
 			victim := ""
 			for _, n := range s.Nodes {
@@ -120,7 +120,7 @@ func TestFoundation(t *testing.T) {
 				st, _ := s.node(victim)
 				return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum, st
 			})
-			t.Logf("%s %sd: shown down after %.1fs, quorum kept", victim, f.fault, took.Seconds())
+			t.Logf("%s %s: shown down after %.1fs, quorum kept", victim, f.done, took.Seconds())
 			mustSkep(t, 30*time.Second, "lab", f.undo, "--name", labName, victim)
 			waitHealthy(t, 3*time.Minute)
 		})
