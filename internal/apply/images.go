@@ -15,37 +15,46 @@ import (
 type images struct {
 	mu    sync.Mutex
 	local *client.Client
-	built map[string]string
-	logf  func(host, format string, args ...any)
+	built map[string]string // recipe tag -> built tag
 }
 
 // tagFor is the tag a recipe will have, without building it (for plans).
-func (im *images) tagFor(recipe string) (string, error) { return skimage.Tag(recipe) }
+func (im *images) tagFor(r skimage.Recipe) (string, error) { return r.Tag() }
 
-// ensure builds the recipe locally if needed and loads it into the host's
-// engine if missing, returning the tag to run.
-func (im *images) ensure(ctx context.Context, e *env, hostName, recipe string) (string, error) {
+// build makes the recipe on the local engine once per run.
+func (im *images) build(ctx context.Context, e *env, r skimage.Recipe) (string, error) {
 	im.mu.Lock()
+	defer im.mu.Unlock()
 	if im.local == nil {
 		cli, err := skimage.Local()
 		if err != nil {
-			im.mu.Unlock()
 			return "", err
 		}
 		im.local = cli
 		im.built = map[string]string{}
 	}
-	tag, ok := im.built[recipe]
-	if !ok {
-		var err error
-		tag, err = skimage.Build(ctx, im.local, recipe, func(f string, a ...any) { e.logf("", f, a...) })
-		if err != nil {
-			im.mu.Unlock()
-			return "", err
-		}
-		im.built[recipe] = tag
+	want, err := r.Tag()
+	if err != nil {
+		return "", err
 	}
-	im.mu.Unlock()
+	if tag, ok := im.built[want]; ok {
+		return tag, nil
+	}
+	tag, err := r.Build(ctx, im.local, func(f string, a ...any) { e.logf("", f, a...) })
+	if err != nil {
+		return "", err
+	}
+	im.built[want] = tag
+	return tag, nil
+}
+
+// ensure builds the recipe locally if needed and loads it into the host's
+// engine if missing, returning the tag to run.
+func (im *images) ensure(ctx context.Context, e *env, hostName string, r skimage.Recipe) (string, error) {
+	tag, err := im.build(ctx, e, r)
+	if err != nil {
+		return "", err
+	}
 	remote, err := e.hosts[hostName].Docker(ctx)
 	if err != nil {
 		return "", err
@@ -55,6 +64,32 @@ func (im *images) ensure(ctx context.Context, e *env, hostName, recipe string) (
 		e.logf(hostName, "loaded image %s", tag)
 	}
 	return tag, err
+}
+
+// ensureAll is ensure on several hosts at once: the image is built once and
+// shipped to every host in parallel (a swarm service needs it on every node
+// that may run a task, since no registry exists to pull from).
+func (im *images) ensureAll(ctx context.Context, e *env, hostNames []string, r skimage.Recipe) (string, error) {
+	tag, err := im.build(ctx, e, r)
+	if err != nil {
+		return "", err
+	}
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, h := range hostNames {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := im.ensure(ctx, e, h, r); err != nil {
+				mu.Lock()
+				errs[h] = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return tag, joinHostErrors(errs)
 }
 
 func (im *images) close() {

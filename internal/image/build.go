@@ -70,23 +70,32 @@ func Build(ctx context.Context, cli *client.Client, name string, logf func(strin
 	if err != nil {
 		return "", err
 	}
+	if err := buildTar(ctx, cli, tag, buildCtx, map[string]*string{"BASE": &base}, name); err != nil {
+		return "", err
+	}
+	return tag, nil
+}
+
+// buildTar builds a context tar into tag with the local engine; the error
+// carries the tail of the build output, which is where the cause is.
+func buildTar(ctx context.Context, cli *client.Client, tag string, buildCtx io.Reader, args map[string]*string, recipe string) error {
 	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
 		Tags:        []string{tag},
-		BuildArgs:   map[string]*string{"BASE": &base},
+		BuildArgs:   args,
 		Remove:      true,
 		ForceRemove: true,
-		Labels:      map[string]string{"skep.recipe": name},
+		Labels:      map[string]string{"skep.recipe": recipe},
 	})
 	if err != nil {
-		return "", fmt.Errorf("build %s: %w", tag, err)
+		return fmt.Errorf("build %s: %w", tag, err)
 	}
 	defer resp.Body.Close()
 	var out bytes.Buffer
 	err = jsonmessage.DisplayJSONMessagesStream(resp.Body, &out, 0, false, func(jsonmessage.JSONMessage) {})
 	if err != nil {
-		return "", fmt.Errorf("build %s: %w\n%s", tag, err, lastLines(out.String(), 20))
+		return fmt.Errorf("build %s: %w\n%s", tag, err, lastLines(out.String(), 20))
 	}
-	return tag, nil
+	return nil
 }
 
 func recipeFiles(name string) ([]string, error) {
