@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 	}
 	skepBin = filepath.Join(dir, "skep")
 	build := exec.Command("go", "build", "-o", skepBin, "../../cmd/skep")
+	// Static, as released: skep ships its own binary into the controller's
+	// image, whose C library may differ from this machine's.
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build skep:", err)
