@@ -60,10 +60,53 @@ func (im *images) ensure(ctx context.Context, e *env, hostName string, r skimage
 		return "", err
 	}
 	shipped, err := skimage.Ship(ctx, im.local, remote, tag)
-	if shipped {
-		e.logf(hostName, "loaded image %s", tag)
+	for _, t := range shipped {
+		e.logf(hostName, "loaded image %s", t)
 	}
 	return tag, err
+}
+
+// preload builds every recipe a host needs and ships each host its missing
+// images in one save, hosts in parallel: the images share the Debian base,
+// which then crosses the wire once per host instead of once per image.
+func (im *images) preload(ctx context.Context, e *env, need map[string][]skimage.Recipe) error {
+	tags := map[string][]string{}
+	for h, recipes := range need {
+		for _, r := range recipes {
+			tag, err := im.build(ctx, e, r)
+			if err != nil {
+				return err
+			}
+			tags[h] = append(tags[h], tag)
+		}
+	}
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for h, list := range tags {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := func() error {
+				remote, err := e.hosts[h].Docker(ctx)
+				if err != nil {
+					return err
+				}
+				shipped, err := skimage.Ship(ctx, im.local, remote, list...)
+				for _, t := range shipped {
+					e.logf(h, "loaded image %s", t)
+				}
+				return err
+			}()
+			if err != nil {
+				mu.Lock()
+				errs[h] = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return joinHostErrors(errs)
 }
 
 // ensureAll is ensure on several hosts at once: the image is built once and
