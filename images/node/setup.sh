@@ -24,3 +24,12 @@ CONF
 # systemd makes a fresh machine id per container when the file is empty.
 : > /etc/machine-id
 
+
+# The inner engine starts through skep-lab-dockerd, which nests its
+# containers' cgroups under the node's, so pausing the node freezes them too
+# (see that script). The drop-in keeps the packaged unit's arguments.
+chmod 0755 /usr/local/sbin/skep-lab-dockerd
+mkdir -p /etc/systemd/system/docker.service.d
+start=$(sed -n 's|^ExecStart=/usr/sbin/dockerd|ExecStart=/usr/local/sbin/skep-lab-dockerd|p' /lib/systemd/system/docker.service)
+[ -n "$start" ] || { echo "docker.service has no ExecStart=/usr/sbin/dockerd line" >&2; exit 1; }
+printf '[Service]\nExecStart=\n%s\n' "$start" > /etc/systemd/system/docker.service.d/skep-lab-cgroup.conf

@@ -118,6 +118,10 @@ func phases() []phase {
 		{"prepare host", planPrepare},
 		{"swarm", planSwarm},
 		{"node labels", planLabels},
+		{"storage", planStorage},
+		{"vip", planVIP},
+		{"ingress", planIngress},
+		{"controller", planController},
 	}
 }
 

@@ -18,6 +18,8 @@ the lab's containers.`,
 		Example: "  skep lab bench apply",
 	}
 	cmd.AddCommand(newBenchApplyCommand())
+	cmd.AddCommand(newBenchIngressCommand())
+	cmd.AddCommand(newBenchVIPCommand())
 	return cmd
 }
 

@@ -34,7 +34,7 @@ Faults (kill, pause, partition) let you watch the cloud heal.`,
   skep lab start node2        # and comes back
   skep lab down               # remove everything of the lab`,
 	}
-	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand(), newLabBenchCommand())
+	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand(), newLabBenchCommand(), newLabWhoamiCommand())
 	for _, f := range []struct {
 		fault lab.Fault
 		short string

@@ -32,6 +32,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return // an empty value means "not set": keep the zero value
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		// Optional sections (storage, vip, ...): present in the file means set.
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:

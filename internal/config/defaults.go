@@ -25,6 +25,10 @@ func (c *Cluster) ApplyDefaults() {
 		c.SSH.Port = DefaultPort
 	}
 	c.SSH.KeyFile = c.resolve(c.SSH.KeyFile)
+	c.storageDefaults()
+	c.ingressDefaults()
+	c.vipDefaults()
+	c.acmeDefaults()
 	if c.SSH.KnownHosts == "" {
 		c.SSH.KnownHosts = DefaultKnownHosts()
 	} else {

@@ -58,4 +58,73 @@ swarm:
   # Allow fewer than 3, or an even number of, managers. Such a swarm loses
   # quorum sooner: 2 managers tolerate no failure at all. For tests only.
   allow_unsafe_managers: false
+
+# Shared storage: a GlusterFS volume with one brick on each of the first
+# three hosts (three copies of every file), mounted on every host, so a
+# stack's data follows its containers. Hosts need /dev/fuse; skep installs
+# the GlusterFS client (glusterfs-client) where it is missing.
+storage:
+  # GlusterFS volume name.
+  volume: skep-data
+  # Directory holding this host's copy (brick); give it a disk of its own
+  # if you can. Never write into it directly: use the mount.
+  brick: /var/lib/skep/brick
+  # Where every host mounts the volume; bind it into containers.
+  mount: /var/data
+  # Only 3 is supported. arbiter: true keeps full copies on two hosts and
+  # only metadata on the third (same split-brain protection, less disk).
+  replica: 3
+  arbiter: false
+  # Override skep's volume options (GlusterFS "volume set" keys), e.g.
+  # options:
+  #   network.ping-timeout: "5"
+
+# One virtual IP (VIP) for the whole cluster, held by one manager at a time
+# (keepalived, VRRP version 3 over unicast, so it works without multicast).
+# Point your DNS names at it. The first manager holds it first; when the
+# holder or its ingress fails, the next healthy manager takes it in well
+# under a second. A recovered manager does not take it back (no second move).
+vip:
+  # A free IPv4 address in the managers' subnet, used by no host.
+  address: 192.0.2.250
+  # Interface that carries the VIP; unset means the one on the route to the
+  # other managers.
+  # interface: eth0
+  # VRRP advertisement interval, 10ms..40.95s; the VIP moves after about
+  # three missed adverts.
+  advert_interval: 100ms
+  # VRRP virtual router id, 1..255; apply refuses one another router on the
+  # network already uses.
+  router_id: 51
+
+# Traefik on every manager, ports 80 and 443 (HTTP redirects to HTTPS).
+# A service is routed when it joins the skep-public network and carries the
+# labels traefik.enable=true, traefik.http.routers.NAME.rule=Host(` + "`name`" + `)
+# and traefik.http.services.NAME.loadbalancer.server.port=PORT.
+ingress:
+  # Nodes that can pull may use the official image; unset, skep builds the
+  # pinned Traefik from source and ships it to the nodes.
+  # image: traefik:v3.6.15
+  # Traefik's API (no dashboard) over HTTPS on api_port, behind basic auth
+  # (user admin); apply shows the generated password once.
+  api: false
+  # api_port: 8080
+
+# HTTPS certificates for the whole cluster. skep's controller (a swarm
+# service with its state on the shared volume) orders one certificate per
+# name set from an ACME CA, answering the CA's HTTP-01 challenges through
+# every Traefik, renews it 30 days before expiry and hands it to every
+# Traefik. Names come from services' Host() router rules and the list below;
+# point them at the VIP first. Needs the storage and ingress sections.
+acme:
+  # The account's contact (required); the CA writes here about expiry.
+  email: ops@example.com
+  # production (Let's Encrypt, the default), staging (Let's Encrypt's test
+  # CA: untrusted certificates, generous limits; use it while trying), or
+  # the https:// directory URL of another ACME CA.
+  ca_url: staging
+  # Names to keep certificates for besides those in router rules.
+  # names: [www.example.com]
+  # PEM roots for a private CA's own HTTPS endpoint (public CAs need none).
+  # ca_roots: ca-roots.pem
 `

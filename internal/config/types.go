@@ -16,11 +16,15 @@ const ReservedLabelPrefix = "skep."
 
 // Cluster is the whole cluster file.
 type Cluster struct {
-	Name  string `yaml:"name"`            // required; [a-z0-9-], 1..40 chars
-	SSH   SSH    `yaml:"ssh,omitempty"`   // defaults for every host
-	Hosts []Host `yaml:"hosts"`           // in order: the first manager leads
-	Swarm Swarm  `yaml:"swarm,omitempty"` // swarm-wide settings
-	Path  string `yaml:"-"`               // absolute path of the file it was loaded from
+	Name    string   `yaml:"name"`              // required; [a-z0-9-], 1..40 chars
+	SSH     SSH      `yaml:"ssh,omitempty"`     // defaults for every host
+	Hosts   []Host   `yaml:"hosts"`             // in order: the first manager leads
+	Swarm   Swarm    `yaml:"swarm,omitempty"`   // swarm-wide settings
+	Storage *Storage `yaml:"storage,omitempty"` // shared GlusterFS volume; nil = none
+	Ingress *Ingress `yaml:"ingress,omitempty"` // Traefik on every manager; nil = none
+	VIP     *VIP     `yaml:"vip,omitempty"`     // keepalived virtual IP on the managers; nil = none
+	ACME    *ACME    `yaml:"acme,omitempty"`    // certificates from an ACME CA (skepd); nil = none
+	Path    string   `yaml:"-"`                 // absolute path of the file it was loaded from
 }
 
 // SSH holds connection defaults shared by every host.

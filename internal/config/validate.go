@@ -29,6 +29,10 @@ func (c *Cluster) Validate() []Problem {
 	v.ssh()
 	v.hosts()
 	v.managers()
+	v.storage()
+	v.ingress()
+	v.vip()
+	v.acme()
 	return v.problems
 }
 

@@ -72,6 +72,9 @@ func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
 	if err := os.WriteFile(l.knownHostsFile(), []byte(known.String()), 0o600); err != nil {
 		return nil, err
 	}
+	if err := ensureACME(ctx, cli, l, opts.Logf); err != nil {
+		return nil, err
+	}
 	if err := l.writeClusterFile(); err != nil {
 		return nil, err
 	}
@@ -89,6 +92,21 @@ func (l *Lab) Cluster() *config.Cluster {
 		SSH:  config.SSH{User: "root", Port: 22, KeyFile: l.keyFile(), KnownHosts: l.knownHostsFile()},
 	}
 	c.Swarm.AllowUnsafeManagers = l.Nodes < 3
+	if l.Nodes >= config.StorageReplica {
+		// Shared storage needs three brick hosts; written out in full so a
+		// lab user sees what to edit.
+		c.Storage = &config.Storage{Volume: config.DefaultStorageVolume, Brick: config.DefaultStorageBrick,
+			Mount: config.DefaultStorageMount, Replica: config.StorageReplica}
+	}
+	if l.Subnet != "" {
+		// The VIP is the lab network's reserved .250, reachable from this machine.
+		c.VIP = &config.VIP{Address: vipIP(l.Subnet), AdvertInterval: config.DefaultVIPAdvertInterval, RouterID: config.DefaultVIPRouterID}
+	}
+	// Traefik is built from source and shipped: lab nodes cannot pull.
+	c.Ingress = &config.Ingress{}
+	if l.CAFile != "" {
+		c.ACME = l.acmeSection() // the lab's own CA (acme.go)
+	}
 	for i := 1; i <= l.Nodes; i++ {
 		role := "manager"
 		if i > 3 {

@@ -38,6 +38,11 @@ func nodeHostConfig(lab string) *container.HostConfig {
 		Mounts: []mount.Mount{{
 			Type: mount.TypeVolume, Target: "/var/lib/docker",
 			VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{labLabel: lab}},
+		}, {
+			// GlusterFS bricks and glusterd state: bricks need trusted.*
+			// xattrs, which the container's own (fuse-)overlay root lacks.
+			Type: mount.TypeVolume, Target: "/var/lib/skep",
+			VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{labLabel: lab}},
 		}},
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/host"
+	"skep/internal/storage"
 	"skep/internal/swarm"
 )
 
@@ -20,6 +21,8 @@ import (
 type Facts struct {
 	Cluster string
 	Hosts   []HostFacts // in cluster-file order
+	// File is the cluster file; sections of later components read it.
+	File *config.Cluster
 }
 
 // HostFacts is what one host answered.
@@ -40,6 +43,16 @@ type HostFacts struct {
 	// nil if not asked or if the call failed (NodesErr).
 	Nodes    []dswarm.Node
 	NodesErr error
+	// Ingress is what the host's Traefik answered (managers only).
+	Ingress *HostIngress
+	// Storage is the host's answer about the shared volume (storage.go);
+	// nil with StorageErr set when it did not answer.
+	Storage    *storage.HostFacts
+	StorageErr error
+	// VIP is a keepalived host's answer about the VIP (vip.go).
+	VIP *HostVIP
+	// Certificates is the controller's status as this manager read it.
+	Certificates *HostCertificates
 }
 
 func (h HostFacts) reachable() bool { return h.DialErr == nil }
@@ -212,6 +225,15 @@ func Build(f Facts) *Report {
 
 	sw, problems := buildSwarm(f, v, mapped)
 	r.Swarm = sw
+	r.Problems = append(r.Problems, problems...)
+	r.Ingress, problems = buildIngress(f)
+	r.Problems = append(r.Problems, problems...)
+	st, problems := buildStorage(f.File, f)
+	r.Storage = st
+	r.Problems = append(r.Problems, problems...)
+	r.VIP, problems = buildVIP(f)
+	r.Problems = append(r.Problems, problems...)
+	r.Certificates, problems = buildCertificates(f)
 	r.Problems = append(r.Problems, problems...)
 	r.Healthy = len(r.Problems) == 0
 	return r

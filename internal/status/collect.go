@@ -9,6 +9,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/host"
+	"skep/internal/storage"
 	"skep/internal/swarm"
 )
 
@@ -69,7 +70,9 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 	probes := make([]*probe, len(targets))
 	done := make(chan struct{}, len(targets))
 	for i, t := range targets {
-		p := &probe{facts: HostFacts{Name: c.Hosts[i].Name, Address: c.Hosts[i].Address, Role: c.Hosts[i].Role}}
+		p := &probe{facts: HostFacts{Name: c.Hosts[i].Name, Address: c.Hosts[i].Address, Role: c.Hosts[i].Role}, ingress: c.Ingress != nil, acme: c.ACME != nil}
+		p.storage = storageQuestion(c, c.Hosts[i])
+		p.vip = vipQuestion(c, c.Hosts[i])
 		probes[i] = p
 		go func() {
 			defer func() { done <- struct{}{} }()
@@ -93,7 +96,7 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 		}
 	}
 
-	f := Facts{Cluster: c.Name}
+	f := Facts{Cluster: c.Name, File: c}
 	for _, p := range probes {
 		f.Hosts = append(f.Hosts, p.snapshot(opts.Timeout))
 	}
@@ -115,6 +118,14 @@ type probe struct {
 	mu    sync.Mutex
 	stage int
 	facts HostFacts
+	// ingress pings Traefik on a manager.
+	ingress bool
+	// acme reads the controller's status on a manager.
+	acme bool
+	// storage asks the host about the shared volume; nil when none is configured.
+	storage func(context.Context, *host.Host) (*storage.HostFacts, error)
+	// vip is the VIP this host is asked about; "" when it runs no keepalived.
+	vip string
 }
 
 func (p *probe) update(f func(*HostFacts, *int)) {
@@ -130,6 +141,8 @@ func (p *probe) run(ctx context.Context, t host.Target, callTimeout time.Duratio
 		return
 	}
 	defer h.Close()
+	defer p.askStorage(ctx, h)()
+	defer p.askVIP(ctx, h, callTimeout)()
 	p.update(func(_ *HostFacts, s *int) { *s = stageEngine })
 
 	call := func(fn func(context.Context) error) error {
@@ -168,6 +181,14 @@ func (p *probe) run(ctx context.Context, t host.Target, callTimeout time.Duratio
 		}
 		return err
 	})
+	if p.ingress {
+		in := pingTraefik(ctx, h)
+		p.update(func(f *HostFacts, _ *int) { f.Ingress = in })
+	}
+	if p.acme {
+		cs := readCertificates(ctx, h, callTimeout)
+		p.update(func(f *HostFacts, _ *int) { f.Certificates = cs })
+	}
 	p.update(func(f *HostFacts, s *int) {
 		if err != nil {
 			f.NodesErr = fmt.Errorf("node list: %w", err)

@@ -25,6 +25,12 @@ type Report struct {
 	Problems []string `json:"problems"` // never nil: always an array in JSON
 	Nodes    []Node   `json:"nodes"`
 	Swarm    *Swarm   `json:"swarm,omitempty"`
+	Ingress  *Ingress `json:"ingress,omitempty"`
+	Storage  *Storage `json:"storage,omitempty"`
+	VIP      *VIP     `json:"vip,omitempty"`
+	// Certificates is set (possibly empty) when the cluster has an acme
+	// section; see certificates.go.
+	Certificates []Certificate `json:"certificates,omitempty"`
 }
 
 // Node is one host of the cluster file as the swarm and SSH see it.

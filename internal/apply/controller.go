@@ -1,0 +1,190 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+
+	"skep/internal/controller"
+	skimage "skep/internal/image"
+	"skep/internal/ingress"
+)
+
+// controllerWant is the declared controller, resolved to an image, a spec
+// and the hosts that may run it.
+type controllerWant struct {
+	anchor    string
+	managers  []string
+	recipe    skimage.Recipe
+	image     string
+	roots     []byte // the CA's extra roots; nil for none
+	rootsName string
+	spec      swarm.ServiceSpec // with its hash label
+}
+
+// controllerState is what the swarm and the managers hold now.
+type controllerState struct {
+	service      string // spec hash label of the existing service
+	exists       bool
+	configs      []string // roots configs present (every version)
+	lackingImage []string // managers without the image
+	lackingDir   []string // managers without the state directory
+}
+
+// controllerRecipe is the controller's image: this skep binary, run as
+// `skep skepd`, so the controller is always the version that deployed it.
+func controllerRecipe() skimage.Recipe {
+	return skimage.Self{Name: "skepd", Args: []string{"skepd"}}
+}
+
+// planController deploys the controller when the cluster file asks for
+// certificates (it serves them through ingress, so both are needed).
+func planController(ctx context.Context, e *env) ([]Step, error) {
+	a := e.cluster.ACME
+	if a == nil || e.cluster.Ingress == nil {
+		return nil, nil
+	}
+	w := controllerWant{anchor: e.cluster.FirstManager().Name, recipe: controllerRecipe()}
+	for _, m := range e.cluster.Managers() {
+		w.managers = append(w.managers, m.Name)
+	}
+	var err error
+	if w.image, err = e.images.tagFor(w.recipe); err != nil {
+		return nil, err
+	}
+	opts := controller.ServiceOptions{Image: w.image, CAURL: a.CAURL, Email: a.Email, Names: a.Names}
+	if a.CARoots != "" {
+		if w.roots, err = os.ReadFile(a.CARoots); err != nil {
+			return nil, fmt.Errorf("acme.ca_roots: %w", err)
+		}
+		w.rootsName = controller.RootsConfigName(w.roots)
+		opts.RootsConfig = w.rootsName
+	}
+	w.spec = ingress.WithHash(controller.ServiceSpec(opts))
+	st, err := readControllerState(ctx, e, w)
+	if err != nil {
+		return nil, err
+	}
+	return controllerSteps(e, st, w), nil
+}
+
+// stateDirCheck prints "yes" when the controller's state directory exists.
+var stateDirCheck = fmt.Sprintf("if [ -d %s ]; then echo yes; fi", controller.DefaultStateDir)
+
+func readControllerState(ctx context.Context, e *env, w controllerWant) (controllerState, error) {
+	var st controllerState
+	for _, m := range w.managers {
+		f := e.facts.Hosts[m]
+		if f == nil || !f.DockerRunning {
+			st.lackingImage = append(st.lackingImage, m)
+			st.lackingDir = append(st.lackingDir, m)
+			continue
+		}
+		out, err := e.hosts[m].Sudo(ctx, stateDirCheck)
+		if err != nil {
+			return st, fmt.Errorf("%s: look for %s: %w", m, controller.DefaultStateDir, err)
+		}
+		if strings.TrimSpace(out) != "yes" {
+			st.lackingDir = append(st.lackingDir, m)
+		}
+		cli, err := e.hosts[m].Docker(ctx)
+		if err != nil {
+			return st, err
+		}
+		if _, err := cli.ImageInspect(ctx, w.image); err != nil {
+			if !client.IsErrNotFound(err) {
+				return st, fmt.Errorf("%s: inspect image %s: %w", m, w.image, err)
+			}
+			st.lackingImage = append(st.lackingImage, m)
+		}
+	}
+	_, mgr, err := liveAnchor(ctx, e)
+	if err != nil {
+		if !e.opts.Wet {
+			return st, nil // a plan before the swarm exists: all is to be made
+		}
+		return st, err
+	}
+	svc, _, err := mgr.ServiceInspectWithRaw(ctx, controller.ServiceName, swarm.ServiceInspectOptions{})
+	switch {
+	case err == nil:
+		st.exists, st.service = true, svc.Spec.Labels[ingress.SpecHashLabel]
+	case !client.IsErrNotFound(err):
+		return st, fmt.Errorf("inspect service %s: %w", controller.ServiceName, err)
+	}
+	configs, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", controller.RootsConfigPrefix))})
+	if err != nil {
+		return st, fmt.Errorf("list configs: %w", err)
+	}
+	for _, c := range configs {
+		if strings.HasPrefix(c.Spec.Name, controller.RootsConfigPrefix) {
+			st.configs = append(st.configs, c.Spec.Name)
+		}
+	}
+	sort.Strings(st.configs)
+	return st, nil
+}
+
+// controllerSteps compares state and want without reading anything, so
+// plans are tested from recorded states.
+func controllerSteps(e *env, st controllerState, w controllerWant) []Step {
+	var steps []Step
+	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
+		steps = append(steps, Step{Host: w.anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
+			_, mgr, err := liveAnchor(ctx, e)
+			if err != nil {
+				return err
+			}
+			return run(ctx, mgr)
+		}})
+	}
+	for _, h := range st.lackingDir {
+		h := h
+		steps = append(steps, Step{Host: h, Action: "create directory " + controller.DefaultStateDir + " (mode 0700)",
+			Reason: "the controller keeps its ACME account and certificates there, on whichever manager it runs",
+			run: func(ctx context.Context) error {
+				_, err := e.hosts[h].Sudo(ctx, "install -d -m 0700 "+controller.DefaultStateDir)
+				return err
+			}})
+	}
+	for _, h := range st.lackingImage {
+		h := h
+		steps = append(steps, Step{Host: h, Action: "load image " + w.image,
+			Reason: "any manager may run the controller and no registry serves the image",
+			run:    func(ctx context.Context) error { _, err := e.images.ensure(ctx, e, h, w.recipe); return err }})
+	}
+	if w.rootsName != "" && !contains(st.configs, w.rootsName) {
+		cluster("create swarm config "+w.rootsName+" (roots of the ACME CA's endpoint)", "acme.ca_roots is set and the swarm lacks this version",
+			func(ctx context.Context, mgr client.APIClient) error {
+				_, err := mgr.ConfigCreate(ctx, swarm.ConfigSpec{
+					Annotations: swarm.Annotations{Name: w.rootsName, Labels: map[string]string{ingress.ComponentLabel: "controller"}},
+					Data:        w.roots})
+				return err
+			})
+	}
+	svc := ingressState{services: map[string]string{}}
+	if st.exists {
+		svc.services[controller.ServiceName] = st.service
+	}
+	if step, ok := serviceStep(svc, w.spec, 1, resolveRefs); ok {
+		step.reason = strings.Replace(step.reason, "ingress needs it", "acme is configured", 1)
+		cluster(step.action, step.reason, step.run)
+	}
+	// Old versions of the roots go once the service no longer uses them.
+	for _, c := range st.configs {
+		if c == w.rootsName {
+			continue
+		}
+		c := c
+		cluster("remove swarm config "+c, "no longer used by the controller", func(ctx context.Context, mgr client.APIClient) error {
+			return mgr.ConfigRemove(ctx, c)
+		})
+	}
+	return steps
+}

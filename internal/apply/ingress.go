@@ -1,0 +1,396 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+
+	skimage "skep/internal/image"
+	"skep/internal/ingress"
+)
+
+// ingressReadyTimeout bounds the wait for a created or updated ingress
+// service to run a task on every manager.
+const ingressReadyTimeout = 2 * time.Minute
+
+// ingressState is what the swarm holds of ingress now, read from a manager.
+type ingressState struct {
+	networks map[string]bool   // by name
+	services map[string]string // name -> spec hash label
+	secret   bool              // the API users secret exists
+	configs  []string          // API config names present (every version)
+	lacking  map[string][]string
+}
+
+// ingressWant is the declared ingress, resolved to images and hosts.
+type ingressWant struct {
+	anchor       string   // host that cluster-wide steps are logged under
+	managers     []string // hosts that run Traefik and the proxy
+	proxy        skimage.Recipe
+	proxyImage   string
+	traefik      skimage.Recipe // nil when the nodes pull Traefik
+	traefikImage string
+	api          bool
+	apiPort      int
+}
+
+func (w ingressWant) traefikOptions() ingress.TraefikOptions {
+	return ingress.TraefikOptions{Image: w.traefikImage, API: w.api, APIPort: w.apiPort, APIConfig: ingress.APIConfigName()}
+}
+
+// planIngress converges Traefik, the socket proxy and their networks.
+// Nothing is planned without an ingress section.
+func planIngress(ctx context.Context, e *env) ([]Step, error) {
+	in := e.cluster.Ingress
+	if in == nil {
+		return nil, nil
+	}
+	w := ingressWant{anchor: e.cluster.FirstManager().Name, api: in.API, apiPort: in.APIPort, proxy: ingress.ProxyRecipe()}
+	for _, m := range e.cluster.Managers() {
+		w.managers = append(w.managers, m.Name)
+	}
+	var err error
+	if w.proxyImage, err = e.images.tagFor(w.proxy); err != nil {
+		return nil, err
+	}
+	w.traefikImage = in.Image
+	if in.Image == "" {
+		w.traefik = ingress.TraefikRecipe()
+		if w.traefikImage, err = e.images.tagFor(w.traefik); err != nil {
+			return nil, err
+		}
+	}
+	st, err := readIngressState(ctx, e, w)
+	if err != nil {
+		return nil, err
+	}
+	return ingressSteps(e, st, w), nil
+}
+
+// readIngressState reads the swarm's ingress objects and which managers
+// lack the images. Before a swarm exists (a plan of a fresh cluster) it is
+// empty: everything is to be made.
+func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState, error) {
+	st := ingressState{networks: map[string]bool{}, services: map[string]string{}, lacking: map[string][]string{}}
+	tags := []string{w.proxyImage}
+	if w.traefik != nil {
+		tags = append(tags, w.traefikImage)
+	}
+	for _, m := range w.managers {
+		f := e.facts.Hosts[m]
+		if f == nil || !f.DockerRunning {
+			for _, t := range tags {
+				st.lacking[t] = append(st.lacking[t], m)
+			}
+			continue
+		}
+		cli, err := e.hosts[m].Docker(ctx)
+		if err != nil {
+			return st, err
+		}
+		for _, t := range tags {
+			if _, err := cli.ImageInspect(ctx, t); err != nil {
+				if !client.IsErrNotFound(err) {
+					return st, fmt.Errorf("%s: inspect image %s: %w", m, t, err)
+				}
+				st.lacking[t] = append(st.lacking[t], m)
+			}
+		}
+	}
+	_, mgr, err := liveAnchor(ctx, e)
+	if err != nil {
+		if !e.opts.Wet {
+			return st, nil
+		}
+		return st, err
+	}
+	nets, err := mgr.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return st, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		if n.Scope == "swarm" {
+			st.networks[n.Name] = true
+		}
+	}
+	for _, name := range []string{ingress.ProxyService, ingress.TraefikService} {
+		svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+		switch {
+		case err == nil:
+			st.services[name] = svc.Spec.Labels[ingress.SpecHashLabel]
+		case !client.IsErrNotFound(err):
+			return st, fmt.Errorf("inspect service %s: %w", name, err)
+		}
+	}
+	secrets, err := mgr.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(filters.Arg("name", ingress.UsersSecret))})
+	if err != nil {
+		return st, fmt.Errorf("list secrets: %w", err)
+	}
+	for _, s := range secrets {
+		st.secret = st.secret || s.Spec.Name == ingress.UsersSecret
+	}
+	configs, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", ingress.APIConfigPrefix))})
+	if err != nil {
+		return st, fmt.Errorf("list configs: %w", err)
+	}
+	for _, c := range configs {
+		if strings.HasPrefix(c.Spec.Name, ingress.APIConfigPrefix) {
+			st.configs = append(st.configs, c.Spec.Name)
+		}
+	}
+	sort.Strings(st.configs)
+	return st, nil
+}
+
+// ingressSteps compares state and want; it reads nothing, so plans are
+// tested from recorded states.
+func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
+	var steps []Step
+	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
+		steps = append(steps, Step{Host: w.anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
+			_, mgr, err := liveAnchor(ctx, e)
+			if err != nil {
+				return err
+			}
+			return run(ctx, mgr)
+		}})
+	}
+	for _, n := range ingress.Networks() {
+		if st.networks[n.Name] {
+			continue
+		}
+		n := n
+		cluster("create overlay network "+n.Name, "ingress needs it and the swarm lacks it", func(ctx context.Context, mgr client.APIClient) error {
+			_, err := mgr.NetworkCreate(ctx, n.Name, n.Create)
+			return err
+		})
+	}
+	for _, img := range []struct {
+		recipe skimage.Recipe
+		tag    string
+	}{{w.proxy, w.proxyImage}, {w.traefik, w.traefikImage}} {
+		if img.recipe == nil {
+			continue
+		}
+		for _, h := range st.lacking[img.tag] {
+			r := img.recipe
+			steps = append(steps, Step{Host: h, Action: "load image " + img.tag, Reason: "a manager runs ingress tasks and no registry serves the image",
+				run: func(ctx context.Context) error { _, err := e.images.ensure(ctx, e, h, r); return err }})
+		}
+	}
+	proxy := ingress.WithHash(ingress.ProxySpec(w.proxyImage))
+	if step, ok := serviceStep(st, proxy, len(w.managers), nil); ok {
+		cluster(step.action, step.reason, step.run)
+	}
+	if w.api && !st.secret {
+		cluster("create swarm secret "+ingress.UsersSecret+" with a new API password (shown once)", "the Traefik API is on and has no password yet",
+			func(ctx context.Context, mgr client.APIClient) error { return createAPIUser(ctx, e, mgr, w.anchor) })
+	}
+	apiConfig := ingress.APIConfigName()
+	if w.api && !contains(st.configs, apiConfig) {
+		cluster("create swarm config "+apiConfig+" (Traefik API router)", "the Traefik API is on",
+			func(ctx context.Context, mgr client.APIClient) error {
+				_, err := mgr.ConfigCreate(ctx, swarm.ConfigSpec{
+					Annotations: swarm.Annotations{Name: apiConfig, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
+					Data:        ingress.APIConfig()})
+				return err
+			})
+	}
+	traefik := ingress.WithHash(ingress.TraefikSpec(w.traefikOptions()))
+	if step, ok := serviceStep(st, traefik, len(w.managers), resolveRefs); ok {
+		cluster(step.action, step.reason, step.run)
+	}
+	// What the API no longer needs goes after Traefik stops using it.
+	if !w.api && st.secret {
+		cluster("remove swarm secret "+ingress.UsersSecret, "the Traefik API is off", func(ctx context.Context, mgr client.APIClient) error {
+			return mgr.SecretRemove(ctx, ingress.UsersSecret)
+		})
+	}
+	for _, c := range st.configs {
+		if w.api && c == apiConfig {
+			continue
+		}
+		c := c
+		cluster("remove swarm config "+c, "no longer used by Traefik", func(ctx context.Context, mgr client.APIClient) error {
+			return mgr.ConfigRemove(ctx, c)
+		})
+	}
+	return steps
+}
+
+type pendingStep struct {
+	action, reason string
+	run            func(ctx context.Context, mgr client.APIClient) error
+}
+
+// serviceStep creates or updates a service whose declared spec (by its
+// hash label) differs from the swarm's, then waits until it runs a task
+// on each of the want managers. resolve fills in IDs the spec refers to.
+func serviceStep(st ingressState, spec swarm.ServiceSpec, want int, resolve func(context.Context, client.APIClient, *swarm.ServiceSpec) error) (pendingStep, bool) {
+	name := spec.Name
+	cur, exists := st.services[name]
+	hash := spec.Labels[ingress.SpecHashLabel]
+	if exists && cur == hash {
+		return pendingStep{}, false
+	}
+	ps := pendingStep{action: "create service " + name, reason: "ingress needs it and the swarm lacks it"}
+	if exists {
+		ps.action = "update service " + name
+		ps.reason = "its declared spec changed (hash " + orNone(cur) + " -> " + hash + ")"
+	}
+	ps.run = func(ctx context.Context, mgr client.APIClient) error {
+		if resolve != nil {
+			if err := resolve(ctx, mgr, &spec); err != nil {
+				return err
+			}
+		}
+		svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+		switch {
+		case err == nil:
+			_, err = mgr.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
+		case client.IsErrNotFound(err):
+			_, err = mgr.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
+		}
+		if err != nil {
+			return err
+		}
+		return waitServiceRunning(ctx, mgr, name, hash, want, ingressReadyTimeout)
+	}
+	return ps, true
+}
+
+// resolveRefs fills in the IDs of the secret and configs a spec names.
+func resolveRefs(ctx context.Context, mgr client.APIClient, spec *swarm.ServiceSpec) error {
+	c := spec.TaskTemplate.ContainerSpec
+	for _, s := range c.Secrets {
+		list, err := mgr.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(filters.Arg("name", s.SecretName))})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if x.Spec.Name == s.SecretName {
+				s.SecretID = x.ID
+			}
+		}
+		if s.SecretID == "" {
+			return fmt.Errorf("swarm secret %s is missing; run skep apply again to create it", s.SecretName)
+		}
+	}
+	for _, r := range c.Configs {
+		list, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", r.ConfigName))})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if x.Spec.Name == r.ConfigName {
+				r.ConfigID = x.ID
+			}
+		}
+		if r.ConfigID == "" {
+			return fmt.Errorf("swarm config %s is missing; run skep apply again to create it", r.ConfigName)
+		}
+	}
+	return nil
+}
+
+// createAPIUser generates the API password, stores only its bcrypt hash
+// in the users secret, and shows the password this once.
+func createAPIUser(ctx context.Context, e *env, mgr client.APIClient, hostName string) error {
+	password, line, err := ingress.NewAPIUser()
+	if err != nil {
+		return err
+	}
+	_, err = mgr.SecretCreate(ctx, swarm.SecretSpec{
+		Annotations: swarm.Annotations{Name: ingress.UsersSecret, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
+		Data:        line,
+	})
+	if err != nil {
+		return err
+	}
+	e.logf(hostName, "Traefik API user %s, password %s (shown only now: skep keeps only its hash; to get a new one, apply with api off, then on)", ingress.APIUser, password)
+	return nil
+}
+
+// waitServiceRunning waits until the service's update (if any) is done and
+// a task of the current spec runs on want distinct nodes.
+func waitServiceRunning(ctx context.Context, mgr client.APIClient, name, hash string, want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		ok, why, err := serviceRunning(ctx, mgr, name, hash, want)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		last = why
+		if time.Now().After(deadline) {
+			return fmt.Errorf("service %s not running on %d nodes after %s: %s (see: docker service ps --no-trunc %s)", name, want, timeout, last, name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string, want int) (bool, string, error) {
+	svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return false, "", err
+	}
+	if u := svc.UpdateStatus; u != nil && u.State == swarm.UpdateStatePaused {
+		return false, "", fmt.Errorf("service %s: update paused: %s (see: docker service ps --no-trunc %s)", name, u.Message, name)
+	}
+	if u := svc.UpdateStatus; u != nil && u.State != swarm.UpdateStateCompleted {
+		return false, "update " + string(u.State), nil
+	}
+	if svc.Spec.Labels[ingress.SpecHashLabel] != hash {
+		return false, "", errors.New("service " + name + " was changed by someone else meanwhile; run skep apply again")
+	}
+	tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+		filters.Arg("service", svc.ID), filters.Arg("desired-state", "running"))})
+	if err != nil {
+		return false, "", err
+	}
+	nodes := map[string]bool{}
+	var errs []string
+	for _, t := range tasks {
+		if t.Status.State == swarm.TaskStateRunning && t.Spec.ContainerSpec != nil && t.Spec.ContainerSpec.Image == svc.Spec.TaskTemplate.ContainerSpec.Image {
+			nodes[t.NodeID] = true
+		} else if t.Status.Err != "" {
+			errs = append(errs, t.Status.Err)
+		}
+	}
+	why := fmt.Sprintf("%d of %d tasks running", len(nodes), want)
+	if len(errs) > 0 {
+		why += "; " + errs[0]
+	}
+	return len(nodes) >= want, why, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

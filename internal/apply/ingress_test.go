@@ -1,0 +1,122 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+
+	"skep/internal/config"
+	"skep/internal/ingress"
+)
+
+func ingressEnv(api bool, image string) (*env, ingressWant) {
+	c := testCluster("manager", "manager", "manager", "worker")
+	c.Ingress = &config.Ingress{API: api, APIPort: 8080, Image: image}
+	e := &env{cluster: c, result: &Result{}}
+	w := ingressWant{anchor: "node1", managers: []string{"node1", "node2", "node3"}, api: api, apiPort: 8080,
+		proxy: ingress.ProxyRecipe(), proxyImage: "skep-socket-proxy:p1", traefikImage: image}
+	if image == "" {
+		w.traefik, w.traefikImage = ingress.TraefikRecipe(), "skep-traefik:t1"
+	}
+	return e, w
+}
+
+// convergedIngress is the state right after an apply of w.
+func convergedIngress(w ingressWant) ingressState {
+	st := ingressState{networks: map[string]bool{ingress.PublicNetwork: true, ingress.ProxyNetwork: true},
+		services: map[string]string{
+			ingress.ProxyService:   ingress.WithHash(ingress.ProxySpec(w.proxyImage)).Labels[ingress.SpecHashLabel],
+			ingress.TraefikService: ingress.WithHash(ingress.TraefikSpec(w.traefikOptions())).Labels[ingress.SpecHashLabel],
+		}}
+	if w.api {
+		st.secret = true
+		st.configs = []string{ingress.APIConfigName()}
+	}
+	return st
+}
+
+func actions(steps []Step) string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.Host+": "+s.Action)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestIngressFresh(t *testing.T) {
+	e, w := ingressEnv(false, "")
+	st := ingressState{networks: map[string]bool{}, services: map[string]string{},
+		lacking: map[string][]string{"skep-socket-proxy:p1": w.managers, "skep-traefik:t1": w.managers}}
+	got := actions(ingressSteps(e, st, w))
+	want := strings.Join([]string{
+		"node1: create overlay network skep-public",
+		"node1: create overlay network skep-socket-proxy",
+		"node1: load image skep-socket-proxy:p1",
+		"node2: load image skep-socket-proxy:p1",
+		"node3: load image skep-socket-proxy:p1",
+		"node1: load image skep-traefik:t1",
+		"node2: load image skep-traefik:t1",
+		"node3: load image skep-traefik:t1",
+		"node1: create service skep-socket-proxy",
+		"node1: create service skep-traefik",
+	}, "\n")
+	if got != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestIngressConvergedIsEmpty(t *testing.T) {
+	for _, api := range []bool{false, true} {
+		e, w := ingressEnv(api, "")
+		if got := actions(ingressSteps(e, convergedIngress(w), w)); got != "" {
+			t.Errorf("api=%v: converged ingress planned:\n%s", api, got)
+		}
+	}
+}
+
+// A manager that lost its images (rebuilt, or joined later) gets them again,
+// though no service changed.
+func TestIngressReloadsMissingImage(t *testing.T) {
+	e, w := ingressEnv(false, "")
+	st := convergedIngress(w)
+	st.lacking = map[string][]string{"skep-traefik:t1": {"node3"}}
+	if got := actions(ingressSteps(e, st, w)); got != "node3: load image skep-traefik:t1" {
+		t.Fatalf("plan:\n%s", got)
+	}
+}
+
+func TestIngressAPIOnAndOff(t *testing.T) {
+	e, off := ingressEnv(false, "")
+	_, on := ingressEnv(true, "")
+	got := actions(ingressSteps(e, convergedIngress(off), on))
+	want := "node1: create swarm secret skep-traefik-users with a new API password (shown once)\n" +
+		"node1: create swarm config " + ingress.APIConfigName() + " (Traefik API router)\n" +
+		"node1: update service skep-traefik"
+	if got != want {
+		t.Fatalf("API on:\n%s\nwant:\n%s", got, want)
+	}
+	st := convergedIngress(on)
+	st.configs = append(st.configs, ingress.APIConfigPrefix+"old")
+	got = actions(ingressSteps(e, st, off))
+	want = "node1: update service skep-traefik\n" +
+		"node1: remove swarm secret skep-traefik-users\n" +
+		"node1: remove swarm config " + ingress.APIConfigName() + "\n" +
+		"node1: remove swarm config " + ingress.APIConfigPrefix + "old"
+	if got != want {
+		t.Fatalf("API off:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// With an image the nodes pull, nothing is built or shipped for Traefik.
+func TestIngressPulledImage(t *testing.T) {
+	e, w := ingressEnv(false, "traefik:v3.6.15")
+	st := ingressState{networks: map[string]bool{ingress.PublicNetwork: true, ingress.ProxyNetwork: true}, services: map[string]string{},
+		lacking: map[string][]string{"skep-socket-proxy:p1": {"node2"}, "traefik:v3.6.15": w.managers}}
+	got := actions(ingressSteps(e, st, w))
+	want := "node2: load image skep-socket-proxy:p1\nnode1: create service skep-socket-proxy\nnode1: create service skep-traefik"
+	if got != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(ingress.WithHash(ingress.TraefikSpec(w.traefikOptions())).TaskTemplate.ContainerSpec.Image, "traefik:v3.6.15") {
+		t.Fatal("Traefik does not run the declared image")
+	}
+}

@@ -1,0 +1,467 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/errdefs"
+
+	"skep/internal/config"
+	skimage "skep/internal/image"
+	"skep/internal/storage"
+)
+
+// glusterdRecipe is the image of skep-glusterd: Debian's glusterfs-server.
+var glusterdRecipe = skimage.Dockerfile("glusterd")
+
+// storageWait bounds each wait for GlusterFS to answer after a change.
+const storageWait = 90 * time.Second
+
+// planStorage converges the shared volume: a skep-glusterd container on
+// each brick host, the hosts in one trusted pool, the volume created with
+// skep's options and started, its bricks running, and the volume mounted
+// on every host by systemd units. Nothing here removes a brick, a volume
+// or a file: repairs are restarts, remounts and "start force" (which only
+// starts missing brick processes).
+func planStorage(ctx context.Context, e *env) ([]Step, error) {
+	if e.cluster.Storage == nil {
+		return nil, nil
+	}
+	tag, err := e.images.tagFor(glusterdRecipe)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := gatherStorageFacts(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return storageSteps(e, tag, facts)
+}
+
+// gatherStorageFacts asks every host, in parallel, in one round trip each.
+func gatherStorageFacts(ctx context.Context, e *env) (map[string]*storage.HostFacts, error) {
+	bricks := map[string]bool{}
+	for _, h := range e.cluster.BrickHosts() {
+		bricks[h.Name] = true
+	}
+	out := map[string]*storage.HostFacts{}
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, h := range e.cluster.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.hosts[h.Name].Sudo(ctx, storage.FactsScript(e.cluster, h, bricks[h.Name], false))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[h.Name] = fmt.Errorf("gather storage facts: %w", err)
+				return
+			}
+			out[h.Name] = storage.ParseFacts(res)
+		}()
+	}
+	wg.Wait()
+	return out, joinHostErrors(errs)
+}
+
+// storageSteps is the plan, from facts alone (tested without hosts). Steps
+// are planned as if the earlier ones succeed: on a fresh cluster every
+// step appears at once.
+func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]Step, error) {
+	c, s := e.cluster, e.cluster.Storage
+	spec := storage.ContainerSpec(tag, s)
+	bricks := c.BrickHosts()
+	var steps []Step
+
+	// 1. The GlusterFS server on each brick host, one at a time (a host's
+	// step waits until its glusterd answers), so a changed image never
+	// takes two bricks down together.
+	for _, h := range bricks {
+		f := facts[h.Name]
+		switch {
+		case f.Container == "":
+			steps = append(steps, glusterdStep(e, h, tag, spec, false, "start container "+storage.ContainerName+" ("+tag+")",
+				"no GlusterFS server on the host"))
+		case f.Image != tag || f.ConfigHash != spec.Hash:
+			why := "its settings changed"
+			if f.Image != tag {
+				why = "its image is " + f.Image
+			}
+			steps = append(steps, glusterdStep(e, h, tag, spec, true, "recreate container "+storage.ContainerName+" ("+tag+"), keeping its state and brick",
+				why))
+		case f.Container != "running":
+			steps = append(steps, Step{Host: h.Name, Action: "start the stopped container " + storage.ContainerName,
+				Reason: "the container is " + f.Container,
+				run: func(ctx context.Context) error {
+					cli, err := e.hosts[h.Name].Docker(ctx)
+					if err != nil {
+						return err
+					}
+					if err := cli.ContainerStart(ctx, storage.ContainerName, container.StartOptions{}); err != nil {
+						return err
+					}
+					return waitGlusterd(ctx, e, h)
+				}})
+		}
+	}
+
+	// 2. One trusted pool, probed from a host already in it.
+	anchor := storageAnchor(c, facts)
+	af := facts[anchor.Name]
+	known := map[string]bool{}
+	for _, p := range af.Peers {
+		for _, n := range p.Names() {
+			known[n] = true
+		}
+	}
+	for _, h := range bricks {
+		if h.Name == anchor.Name || known[h.Address] {
+			continue
+		}
+		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("add %s (%s) to the GlusterFS pool", h.Name, h.Address),
+			Reason: "not a peer yet",
+			run: func(ctx context.Context) error {
+				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("peer", "probe", h.Address)); err != nil {
+					return fmt.Errorf("gluster peer probe %s: %w (is glusterd on %s running and tcp/24007 open between the hosts?)", h.Address, err, h.Name)
+				}
+				return waitPeer(ctx, e, anchor, h)
+			}})
+	}
+
+	// 3. The volume, its options, started.
+	vol := volumeView(bricks, facts)
+	if vol == nil {
+		var names []string
+		for _, h := range bricks {
+			names = append(names, h.Name)
+		}
+		kind := "replica 3"
+		if s.Arbiter {
+			kind = "replica 3 arbiter 1 (arbiter on " + bricks[len(bricks)-1].Name + ")"
+		}
+		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("create volume %s, %s, bricks %s on %s", s.Volume, kind, s.Brick, strings.Join(names, ", ")),
+			Reason: "the volume does not exist",
+			run: func(ctx context.Context) error {
+				out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "info", s.Volume, "--xml"))
+				if v, perr := storage.ParseVolumeInfo(out); err == nil && perr == nil && v != nil {
+					return nil // created meanwhile (an interrupted run): never create twice
+				}
+				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.CreateVolumeCommand(c)); err != nil {
+					return fmt.Errorf("gluster volume create: %w", err)
+				}
+				return nil
+			}})
+	} else if err := sameBricks(c, vol); err != nil {
+		return nil, err
+	}
+	for _, o := range storage.Options(s) {
+		cur, set := "", false
+		if vol != nil {
+			cur, set = vol.Options[o.Key]
+		}
+		if set && cur == o.Value {
+			continue
+		}
+		was := "unset"
+		if set {
+			was = "is " + cur
+		}
+		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("set volume option %s %s", o.Key, o.Value),
+			Reason: o.Why + " (" + was + ")",
+			run: func(ctx context.Context) error {
+				_, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "set", s.Volume, o.Key, o.Value))
+				return err
+			}})
+	}
+	if vol == nil || !vol.Started {
+		steps = append(steps, Step{Host: anchor.Name, Action: "start volume " + s.Volume, Reason: "the volume is not started",
+			run: func(ctx context.Context) error {
+				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume)); err != nil {
+					return err
+				}
+				return waitBricks(ctx, e, anchor)
+			}})
+	} else if off := offlineBricks(c, facts); len(off) > 0 {
+		// "start force" starts only the brick processes that are missing;
+		// it touches no data. A brick whose directory is gone stays down
+		// (gluster checks its volume-id), which status reports.
+		steps = append(steps, Step{Host: anchor.Name, Action: "start the offline bricks of " + strings.Join(off, ", ") + " (volume start force)",
+			Reason: "their glusterd runs but their brick process does not",
+			run: func(ctx context.Context) error {
+				_, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume, "force"))
+				return err
+			}})
+	}
+
+	// 4. The mount on every host.
+	for _, h := range c.Hosts {
+		steps = append(steps, mountSteps(e, h, facts[h.Name])...)
+	}
+	return steps, nil
+}
+
+// storageAnchor is the brick host that runs the pool's commands: the first
+// whose glusterd already belongs to a pool or knows the volume, else the
+// first brick host.
+func storageAnchor(c *config.Cluster, facts map[string]*storage.HostFacts) config.Host {
+	for _, h := range c.BrickHosts() {
+		f := facts[h.Name]
+		if f.GlusterdRunning() && (len(f.Peers) > 0 || f.Volume != nil) {
+			return h
+		}
+	}
+	return c.BrickHosts()[0]
+}
+
+// volumeView is the volume as the first brick host that can tell sees it;
+// nil when none knows it.
+func volumeView(bricks []config.Host, facts map[string]*storage.HostFacts) *storage.Volume {
+	for _, h := range bricks {
+		if v := facts[h.Name].Volume; v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// sameBricks refuses a volume whose bricks are not the declared ones:
+// moving bricks moves data, which skep does not do behind anyone's back.
+func sameBricks(c *config.Cluster, v *storage.Volume) error {
+	var want []string
+	for _, h := range c.BrickHosts() {
+		want = append(want, storage.BrickRef(h, c.Storage))
+	}
+	if strings.Join(want, " ") == strings.Join(v.Bricks, " ") {
+		return nil
+	}
+	return fmt.Errorf("volume %s has the bricks %s, but the cluster file declares %s; skep does not move bricks (that moves data): "+
+		"fix the cluster file, or move them yourself with gluster volume replace-brick, then apply again",
+		v.Name, strings.Join(v.Bricks, ", "), strings.Join(want, ", "))
+}
+
+// offlineBricks names the brick hosts whose glusterd runs but whose brick
+// process does not, by the volume status of any host that answered.
+func offlineBricks(c *config.Cluster, facts map[string]*storage.HostFacts) []string {
+	var out []string
+	for _, h := range c.BrickHosts() {
+		if !facts[h.Name].GlusterdRunning() {
+			continue // its container step restarts it, and glusterd starts its brick
+		}
+		ref := storage.BrickRef(h, c.Storage)
+		for _, o := range c.BrickHosts() {
+			st := facts[o.Name].Bricks
+			if facts[o.Name].BricksErr != nil || st == nil {
+				continue
+			}
+			for _, b := range st {
+				if b.Ref == ref && !b.Online {
+					out = append(out, h.Name)
+				}
+			}
+			break
+		}
+	}
+	return out
+}
+
+// glusterdStep (re)creates skep-glusterd. State, logs and brick live in
+// host directories, so the new container is the same peer with the same
+// data.
+func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace bool, action, why string) Step {
+	return Step{Host: h.Name, Action: action, Reason: why, run: func(ctx context.Context) error {
+		hs := e.hosts[h.Name]
+		var mk []string
+		for _, d := range storage.Dirs(e.cluster.Storage) {
+			mk = append(mk, "'"+d+"'")
+		}
+		if _, err := hs.Sudo(ctx, "mkdir -p "+strings.Join(mk, " ")); err != nil {
+			return err
+		}
+		// Shipped to every brick host at once on the first step (later
+		// steps find it there), since loading the image is the slow part.
+		var names []string
+		for _, b := range e.cluster.BrickHosts() {
+			names = append(names, b.Name)
+		}
+		if _, err := e.images.ensureAll(ctx, e, names, glusterdRecipe); err != nil {
+			return err
+		}
+		cli, err := hs.Docker(ctx)
+		if err != nil {
+			return err
+		}
+		if replace {
+			if err := cli.ContainerRemove(ctx, storage.ContainerName, container.RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+				return err
+			}
+		}
+		if _, err := cli.ContainerCreate(ctx, spec.Config, spec.Host, nil, nil, storage.ContainerName); err != nil {
+			return fmt.Errorf("create %s: %w", storage.ContainerName, err)
+		}
+		if err := cli.ContainerStart(ctx, storage.ContainerName, container.StartOptions{}); err != nil {
+			return fmt.Errorf("start %s: %w (see: docker logs %s)", storage.ContainerName, err, storage.ContainerName)
+		}
+		return waitGlusterd(ctx, e, h)
+	}}
+}
+
+// mountSteps install the client, write the units and mount, on one host.
+func mountSteps(e *env, h config.Host, f *storage.HostFacts) []Step {
+	s := e.cluster.Storage
+	hs := e.hosts[h.Name]
+	unit := storage.MountUnitName(s.Mount)
+	var steps []Step
+	if !f.Client {
+		steps = append(steps, Step{Host: h.Name, Action: "install the GlusterFS client (glusterfs-client)",
+			Reason: "mounting the volume needs mount.glusterfs",
+			run: func(ctx context.Context) error {
+				_, err := hs.Sudo(ctx, "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq glusterfs-client >/dev/null")
+				if err != nil {
+					return fmt.Errorf("%w (on a system without apt, install the GlusterFS FUSE client by hand, then apply again)", err)
+				}
+				return nil
+			}})
+	}
+	units := storage.Units(e.cluster, h)
+	var changed []string
+	for _, u := range units {
+		if f.UnitHashes[u.Path] != storage.UnitHash(u.Content) {
+			changed = append(changed, u.Path)
+		}
+	}
+	enabled := f.Enabled[unit] && f.Enabled[storage.RemountService]
+	if len(changed) > 0 || !enabled {
+		why := "not enabled"
+		if len(changed) > 0 {
+			why = "missing or different: " + strings.Join(changed, ", ")
+		}
+		steps = append(steps, Step{Host: h.Name, Action: "write and enable the systemd units that mount " + s.Mount + " at boot, before the engine starts containers",
+			Reason: why,
+			run: func(ctx context.Context) error {
+				for _, u := range units {
+					if err := hs.Upload(ctx, u.Path, []byte(u.Content), 0o644); err != nil {
+						return err
+					}
+				}
+				_, err := hs.Sudo(ctx, "systemctl daemon-reload && systemctl enable "+unit+" "+storage.RemountService+" >/dev/null 2>&1")
+				return err
+			}})
+	}
+	switch {
+	case f.Mounted():
+	case f.MountFS == "fuse.glusterfs":
+		steps = append(steps, Step{Host: h.Name, Action: "remount " + s.Mount, Reason: "the mount does not answer (its client lost the volume)",
+			run: func(ctx context.Context) error {
+				if _, err := hs.Sudo(ctx, "umount -l '"+s.Mount+"'; systemctl reset-failed "+unit+" 2>/dev/null; systemctl restart "+unit); err != nil {
+					return err
+				}
+				return waitMount(ctx, e, h)
+			}})
+	case f.MountFS != "":
+		steps = append(steps, Step{Host: h.Name, Action: "mount " + s.Volume + " at " + s.Mount,
+			Reason: "blocked: a " + f.MountFS + " file system is mounted there",
+			run: func(context.Context) error {
+				return fmt.Errorf("%s is already mounted (%s); unmount it or choose another storage.mount, then apply again", s.Mount, f.MountFS)
+			}})
+	default:
+		steps = append(steps, Step{Host: h.Name, Action: "mount " + s.Volume + " at " + s.Mount, Reason: "not mounted",
+			run: func(ctx context.Context) error {
+				if _, err := hs.Sudo(ctx, "mkdir -p '"+s.Mount+"' && systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit); err != nil {
+					return fmt.Errorf("%w (see: journalctl -u %s and /var/log/glusterfs/ on %s)", err, unit, h.Name)
+				}
+				return waitMount(ctx, e, h)
+			}})
+	}
+	return steps
+}
+
+// poll runs check every 500 ms until it returns nil or storageWait passes.
+func poll(ctx context.Context, what string, check func(ctx context.Context) error) error {
+	deadline := time.Now().Add(storageWait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := check(cctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not within %s: %w", what, storageWait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func waitGlusterd(ctx context.Context, e *env, h config.Host) error {
+	return poll(ctx, "glusterd answering", func(ctx context.Context) error {
+		out, err := e.hosts[h.Name].Sudo(ctx, storage.Gluster("peer", "status", "--xml"))
+		if err != nil {
+			return err
+		}
+		_, err = storage.ParsePeers(out)
+		return err
+	})
+}
+
+func waitPeer(ctx context.Context, e *env, anchor, h config.Host) error {
+	return poll(ctx, h.Name+" connected as a peer", func(ctx context.Context) error {
+		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("peer", "status", "--xml"))
+		if err != nil {
+			return err
+		}
+		peers, err := storage.ParsePeers(out)
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			for _, n := range p.Names() {
+				if n == h.Address && p.Connected && p.State == "Peer in Cluster" {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("peer %s not connected", h.Address)
+	})
+}
+
+func waitBricks(ctx context.Context, e *env, anchor config.Host) error {
+	s := e.cluster.Storage
+	return poll(ctx, "bricks online", func(ctx context.Context) error {
+		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "status", s.Volume, "--xml"))
+		if err != nil {
+			return err
+		}
+		st, err := storage.ParseVolumeStatus(out)
+		if err != nil {
+			return err
+		}
+		online := 0
+		for _, b := range st {
+			if b.Online {
+				online++
+			}
+		}
+		if online < len(e.cluster.BrickHosts()) {
+			return fmt.Errorf("%d of %d bricks online", online, len(e.cluster.BrickHosts()))
+		}
+		return nil
+	})
+}
+
+func waitMount(ctx context.Context, e *env, h config.Host) error {
+	s := e.cluster.Storage
+	return poll(ctx, s.Mount+" mounted", func(ctx context.Context) error {
+		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint '"+s.Mount+"' >/dev/null && timeout 3 stat -f '"+s.Mount+"' >/dev/null")
+		return err
+	})
+}

@@ -1,0 +1,408 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"skep/internal/apply"
+	"skep/internal/config"
+	"skep/internal/lab"
+	"skep/internal/vip"
+)
+
+// VIPOptions configures the VIP failover benchmark.
+type VIPOptions struct {
+	Lab    string // name of the throwaway lab
+	Trials int    // per fault and setting
+	Logf   func(string, ...any)
+}
+
+// Probe timing: a new probe every 20 ms, each waiting up to probeWait for
+// sshd's banner through the VIP. A banner, not a TCP handshake, is the
+// answer: a frozen node's kernel still completes handshakes.
+const (
+	probeEvery = 20 * time.Millisecond
+	probeWait  = 500 * time.Millisecond
+	// outageLimit bounds one measurement: a VIP that has not answered
+	// again by then counts as this long (and the trial says so).
+	outageLimit = 20 * time.Second
+)
+
+// VIP measures how long the VIP stops answering when its holder is killed
+// and when it is frozen, with stock keepalived timing (VRRPv2, adverts
+// every second) and with skep's (VRRPv3, the cluster file's interval), in
+// one lab, and prints both with their ratio. Only the lab's containers are
+// contacted.
+func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
+	if o.Trials < 1 {
+		o.Trials = 1
+	}
+	if _, err := lab.Load(o.Lab); err == nil {
+		return nil, fmt.Errorf("lab %s exists; the benchmark needs its own lab (choose another --name or run skep lab down --name %s)", o.Lab, o.Lab)
+	}
+	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
+	l, err := lab.Up(ctx, cli, lab.UpOptions{Name: o.Lab, Nodes: 3, Logf: o.Logf})
+	if err != nil {
+		return nil, err
+	}
+	full, err := config.Load(l.ClusterFile)
+	if err != nil {
+		return nil, err
+	}
+	// The swarm and the VIP only: other components do not change how the
+	// VIP moves, and building them would only slow the benchmark.
+	c := &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Path: full.Path}
+	if c.VIP == nil {
+		return nil, fmt.Errorf("lab %s has no vip section", o.Lab)
+	}
+	quiet := func(string, string, ...any) {}
+	o.Logf("applying the cluster file (swarm and VIP)")
+	if _, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: quiet}); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	b := &vipBench{cli: cli, lab: l, c: c, logf: o.Logf}
+
+	results := map[string][]time.Duration{}
+	for _, setting := range []string{"stock", "skep"} {
+		if err := b.configure(ctx, setting == "stock"); err != nil {
+			return nil, fmt.Errorf("%s settings: %w", setting, err)
+		}
+		for _, fault := range []lab.Fault{lab.Kill, lab.Pause} {
+			for i := 0; i < o.Trials; i++ {
+				d, err := b.trial(ctx, fault)
+				if err != nil {
+					return nil, fmt.Errorf("%s settings, %s trial %d: %w", setting, fault, i+1, err)
+				}
+				o.Logf("%s settings, %s of the holder: VIP answered again after %s", setting, faultWord(fault), d.Round(time.Millisecond))
+				results[setting+" "+string(fault)] = append(results[setting+" "+string(fault)], d)
+			}
+		}
+	}
+	var rows []Row
+	for _, fault := range []lab.Fault{lab.Kill, lab.Pause} {
+		stock, skep := results["stock "+string(fault)], results["skep "+string(fault)]
+		rows = append(rows, Row{
+			What:   fmt.Sprintf("VIP outage, holder %s (median of %d; skep: VRRPv3 advert %s)", faultWord(fault), o.Trials, c.VIP.AdvertInterval),
+			Value:  millis(median(skep)) + " " + list(skep),
+			Versus: fmt.Sprintf("stock (VRRPv2 advert 1s) %s %s, ratio %s (goal: skep < 1s)", millis(median(stock)), list(stock), Ratio(median(skep), median(stock))),
+		})
+	}
+	return rows, nil
+}
+
+func faultWord(f lab.Fault) string {
+	if f == lab.Pause {
+		return "frozen"
+	}
+	return "killed"
+}
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+
+func list(ds []time.Duration) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, fmt.Sprintf("%.2f", d.Seconds()))
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+type vipBench struct {
+	cli  *client.Client
+	lab  *lab.Lab
+	c    *config.Cluster
+	logf func(string, ...any)
+}
+
+// configure renders every node's keepalived.conf with skep's or stock
+// timing and restarts keepalived everywhere, so each setting starts from
+// the same state: node1 holding the VIP.
+func (b *vipBench) configure(ctx context.Context, stock bool) error {
+	hosts := b.c.VIPHosts()
+	placed := map[string]vip.Placement{}
+	for _, h := range hosts {
+		peer := hosts[0].Address
+		if h.Name == peer || h.Address == peer {
+			peer = hosts[1%len(hosts)].Address
+		}
+		out, err := b.exec(ctx, h.Name, vip.FactsScript(peer))
+		if err != nil {
+			return err
+		}
+		pl, err := vip.ParseFacts(out).Place(b.c.VIP.Interface, b.c.VIP.Address)
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		placed[h.Name] = pl
+	}
+	for i, h := range hosts {
+		var peers []string
+		for _, o := range hosts {
+			if o.Name != h.Name {
+				peers = append(peers, placed[o.Name].SourceIP)
+			}
+		}
+		p := vip.Params{Cluster: b.c.Name, Host: h.Name, Interface: placed[h.Name].Interface, SourceIP: placed[h.Name].SourceIP,
+			Peers: peers, Address: b.c.VIP.Address, RouterID: b.c.VIP.RouterID, Priority: vip.Priority(i),
+			Advert: b.c.VIP.Advert(), Version: 3, Check: vip.TrackCheck(b.c)}
+		if stock {
+			p = vip.Stock(p)
+		}
+		conf, err := vip.Render(p)
+		if err != nil {
+			return err
+		}
+		// Written through the node's shell: the content is a config, no secret.
+		script := fmt.Sprintf("cat > %s.tmp && mv %s.tmp %s && docker stop -t 5 %s >/dev/null", vip.ConfigPath, vip.ConfigPath, vip.ConfigPath, vip.ContainerName)
+		if _, err := b.execIn(ctx, h.Name, script, conf); err != nil {
+			return err
+		}
+	}
+	// Started in file order, each given time to settle, so node1 (the
+	// highest priority) holds the VIP at the start of every setting.
+	for _, h := range hosts {
+		if _, err := b.exec(ctx, h.Name, "docker start "+vip.ContainerName+" >/dev/null"); err != nil {
+			return err
+		}
+		time.Sleep(1500 * time.Millisecond)
+	}
+	return b.settle(ctx, "")
+}
+
+// trial inflicts fault on the holder, measures the outage, restores the
+// node and waits until the VIP is settled again.
+func (b *vipBench) trial(ctx context.Context, fault lab.Fault) (time.Duration, error) {
+	holder, err := b.holder(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p := startProber(ctx, b.c.VIP.Address)
+	time.Sleep(time.Second) // a baseline of good answers
+	faultAt := time.Now()
+	if err := b.lab.Inflict(ctx, b.cli, holder, fault); err != nil {
+		p.stop()
+		return 0, err
+	}
+	outage, ok := p.waitOutage(faultAt, outageLimit)
+	p.stop()
+	undo := lab.Start
+	if fault == lab.Pause {
+		undo = lab.Unpause
+	}
+	if err := b.lab.Inflict(ctx, b.cli, holder, undo); err != nil {
+		return 0, err
+	}
+	if !ok {
+		return outage, fmt.Errorf("the VIP did not answer again within %s after %s", outageLimit, holder+" was "+faultWord(fault))
+	}
+	return outage, b.settle(ctx, holder)
+}
+
+// settle waits until keepalived runs on every node (back is the node just
+// restored) and exactly one holds the VIP, then a little longer so the
+// restored node has joined the election as a backup.
+func (b *vipBench) settle(ctx context.Context, back string) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		holders, running := 0, 0
+		for _, h := range b.c.VIPHosts() {
+			out, err := b.exec(ctx, h.Name, "ip -o -4 addr show; docker inspect -f 'running={{.State.Running}}' "+vip.ContainerName)
+			if err != nil {
+				continue
+			}
+			if strings.Contains(out, " "+b.c.VIP.Address+"/") {
+				holders++
+			}
+			if strings.Contains(out, "running=true") {
+				running++
+			}
+		}
+		if holders == 1 && running == len(b.c.VIPHosts()) {
+			time.Sleep(3 * time.Second)
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("the VIP did not settle (one holder, keepalived on every node) within 3 minutes after %s came back", back)
+}
+
+func (b *vipBench) holder(ctx context.Context) (string, error) {
+	var holders []string
+	for _, h := range b.c.VIPHosts() {
+		out, err := b.exec(ctx, h.Name, "ip -o -4 addr show")
+		if err == nil && strings.Contains(out, " "+b.c.VIP.Address+"/") {
+			holders = append(holders, h.Name)
+		}
+	}
+	if len(holders) != 1 {
+		return "", fmt.Errorf("want exactly one VIP holder, found %v", holders)
+	}
+	return holders[0], nil
+}
+
+func (b *vipBench) exec(ctx context.Context, node, script string) (string, error) {
+	return b.execIn(ctx, node, script, nil)
+}
+
+// execIn runs a script in a lab node container through the local engine
+// (the nodes are containers here), feeding stdin.
+func (b *vipBench) execIn(ctx context.Context, node, script string, stdin []byte) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	name := lab.ContainerName(b.lab.Name, node)
+	ex, err := b.cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script},
+		AttachStdin: stdin != nil, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", node, err)
+	}
+	att, err := b.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", node, err)
+	}
+	defer att.Close()
+	if stdin != nil {
+		if _, err := att.Conn.Write(stdin); err != nil {
+			return "", err
+		}
+		att.CloseWrite()
+	}
+	var out, errb bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &errb, att.Reader); err != nil {
+		return "", fmt.Errorf("%s: %w", node, err)
+	}
+	res, err := b.cli.ContainerExecInspect(ctx, ex.ID)
+	if err != nil {
+		return "", err
+	}
+	if res.ExitCode != 0 {
+		return out.String(), fmt.Errorf("%s: %q exited %d: %s", node, script, res.ExitCode, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// prober starts a probe of the VIP every probeEvery; each records when it
+// started and whether sshd's banner came back within probeWait.
+type prober struct {
+	mu      sync.Mutex
+	results []probeResult
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+type probeResult struct {
+	at time.Time
+	ok bool
+}
+
+func startProber(ctx context.Context, addr string) *prober {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prober{cancel: cancel}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(probeEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case at := <-tick.C:
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					ok := banner(ctx, net.JoinHostPort(addr, "22"))
+					p.mu.Lock()
+					p.results = append(p.results, probeResult{at, ok})
+					p.mu.Unlock()
+				}()
+			}
+		}
+	}()
+	return p
+}
+
+func (p *prober) stop() {
+	p.cancel()
+	p.wg.Wait()
+}
+
+// banner tells whether an SSH server answers at addr within probeWait.
+func banner(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeWait)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	conn.SetReadDeadline(deadline)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "SSH-")
+}
+
+// waitOutage waits until, after the fault, a probe has failed and a later
+// one succeeded, and returns the time from the last good probe before the
+// first failure to the first good one after it (both by when they started).
+func (p *prober) waitOutage(faultAt time.Time, limit time.Duration) (time.Duration, bool) {
+	deadline := faultAt.Add(limit + 2*probeWait)
+	for {
+		if d, ok := p.outage(faultAt); ok {
+			return d, true
+		}
+		if time.Now().After(deadline) {
+			return limit, false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// outage looks for the outage among the probes that have surely finished,
+// so no earlier probe is still in flight when the first good answer is
+// picked.
+func (p *prober) outage(faultAt time.Time) (time.Duration, bool) {
+	settled := time.Now().Add(-probeWait - 50*time.Millisecond)
+	p.mu.Lock()
+	var rs []probeResult
+	for _, r := range p.results {
+		if r.at.Before(settled) {
+			rs = append(rs, r)
+		}
+	}
+	p.mu.Unlock()
+	sort.Slice(rs, func(i, j int) bool { return rs[i].at.Before(rs[j].at) })
+	var lastGood time.Time
+	failed := false
+	for _, r := range rs {
+		switch {
+		case r.ok && !failed:
+			lastGood = r.at
+		case !r.ok && !r.at.Before(faultAt.Add(-probeWait)):
+			failed = true
+		case r.ok && failed:
+			return r.at.Sub(lastGood), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,180 @@
+// Package vip runs the cluster's virtual IP: keepalived in a plain container
+// skep-keepalived on every manager (host network, NET_ADMIN, NET_RAW and
+// NET_BROADCAST only), speaking unicast VRRPv3 with sub-second adverts.
+// This package renders keepalived's config, describes the container, reads
+// what a host reports about them, and listens for foreign VRRP routers;
+// apply decides when to use which.
+package vip
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Priorities. Managers get BasePriority minus their position in the file,
+// so the first manager takes the VIP first. A failing track check costs
+// CheckWeight, more than any spread of base priorities, so a healthy
+// manager always beats a broken holder. The holder gets MasterBonus (less
+// than CheckWeight, more than any spread of base priorities): a recovered
+// manager of higher base priority therefore does not take the VIP back,
+// which would move it a second time for no gain; yet the bonus never keeps
+// the VIP on a holder whose check fails.
+const (
+	BasePriority = 200
+	CheckWeight  = 100
+	MasterBonus  = 50
+	// MaxHosts keeps every priority within VRRP's 1..254 and the spread of
+	// base priorities below MasterBonus.
+	MaxHosts = 49
+)
+
+// Priority is the base priority of the i-th (from 0) keepalived host.
+func Priority(i int) int { return BasePriority - i }
+
+// Track check timing: every half second, each run bounded below a second;
+// two failures in a row lower the priority and three successes restore it,
+// so one slow answer does not move the VIP and a flapping service does not
+// pull it back and forth.
+const (
+	CheckInterval = 500 * time.Millisecond
+	CheckTimeout  = 800 * time.Millisecond
+	CheckFall     = 2
+	CheckRise     = 3
+)
+
+// Params is one host's keepalived configuration.
+type Params struct {
+	Cluster   string
+	Host      string
+	Interface string   // carries the VIP and the adverts
+	SourceIP  string   // this host's address on Interface
+	Peers     []string // the other keepalived hosts' addresses on their interface
+	Address   string   // the VIP
+	RouterID  int
+	Priority  int
+	Advert    time.Duration
+	// Version is the VRRP version: 3 for skep; 2 only to measure stock
+	// keepalived against it.
+	Version int
+	Check   Check
+}
+
+// Stock turns p into stock keepalived's timing (VRRPv2, adverts every
+// second), everything else equal, for the benchmark's baseline.
+func Stock(p Params) Params {
+	p.Version = 2
+	p.Advert = time.Second
+	return p
+}
+
+// ConfigDir is where the config lives, on the host and in the container.
+const ConfigDir = "/etc/skep/keepalived"
+
+// ConfigPath is the rendered config file.
+const ConfigPath = ConfigDir + "/keepalived.conf"
+
+// Render returns keepalived.conf for p.
+func Render(p Params) ([]byte, error) {
+	if p.Version != 2 && p.Version != 3 {
+		return nil, fmt.Errorf("VRRP version %d: only 2 and 3 exist", p.Version)
+	}
+	if p.Priority < 1 || p.Priority > 254 {
+		return nil, fmt.Errorf("priority %d out of VRRP's 1..254", p.Priority)
+	}
+	if p.Advert < 10*time.Millisecond || (p.Version == 2 && p.Advert%time.Second != 0) {
+		return nil, fmt.Errorf("advert interval %s: VRRPv3 takes steps of 10ms, VRRPv2 whole seconds", p.Advert)
+	}
+	var buf bytes.Buffer
+	err := configTmpl.Execute(&buf, struct {
+		Params
+		AdvertSecs, IntervalSecs, TimeoutSecs string
+		Fall, Rise, Weight, Bonus             int
+		CheckCommand                          string
+	}{p, secs(p.Advert), secs(CheckInterval), secs(CheckTimeout), CheckFall, CheckRise, CheckWeight, MasterBonus, p.Check.Command()})
+	return buf.Bytes(), err
+}
+
+// secs writes a duration as keepalived's decimal seconds (0.1, 1, 0.25).
+func secs(d time.Duration) string {
+	s := fmt.Sprintf("%.2f", d.Seconds())
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+var configTmpl = template.Must(template.New("keepalived.conf").Parse(`# keepalived for cluster {{.Cluster}}, host {{.Host}}: rendered by skep.
+# Do not edit: skep apply rewrites it and reloads keepalived.
+
+global_defs {
+    router_id skep-{{.Cluster}}-{{.Host}}
+    # The track and notify scripts are skep's, in the image, owned by root.
+    script_user root
+    enable_script_security
+    # A master that hears a higher-priority advert answers once before it
+    # yields, so the new master re-sends its gratuitous ARPs: after two
+    # masters (a partition healing, a frozen node thawing) the network's
+    # last word is the real master's.
+    vrrp_higher_prio_send_advert
+    # Only the unicast peers below may speak to this router.
+    vrrp_check_unicast_src
+}
+
+# The local service the VIP depends on. A failure lowers the priority
+# (weight) rather than putting the instance in FAULT: if the check fails
+# everywhere (say the ingress is not deployed yet) someone still holds the
+# VIP, and the first manager whose check passes takes it.
+vrrp_script skep_check {
+    script "{{.CheckCommand}}"
+    interval {{.IntervalSecs}}
+    timeout {{.TimeoutSecs}}
+    fall {{.Fall}}
+    rise {{.Rise}}
+    weight -{{.Weight}}
+}
+
+# 1 while this host is the master (written by the notify script), adding
+# the master bonus to its priority: a recovered manager of higher base
+# priority does not preempt the holder, so the VIP moves once per failure,
+# not twice. Preemption stays on so a holder whose check fails is replaced.
+vrrp_track_file skep_master {
+    file /run/skep-vip/master
+    weight {{.Bonus}}
+}
+
+vrrp_instance skep {
+    # Every host starts as backup; the election picks the master.
+    state BACKUP
+    interface {{.Interface}}
+    virtual_router_id {{.RouterID}}
+    priority {{.Priority}}
+{{- if eq .Version 3}}
+    # VRRP version 3 (RFC 5798): sub-second adverts. It has no
+    # authentication (the RFC removed it); only the unicast peers below
+    # are listened to.
+    version 3
+{{- else}}
+    # VRRP version 2: stock keepalived, for comparison only.
+    version 2
+{{- end}}
+    advert_int {{.AdvertSecs}}
+    # Unicast: works where multicast does not (clouds, some switches).
+    unicast_src_ip {{.SourceIP}}
+    unicast_peer {
+{{- range .Peers}}
+        {{.}}
+{{- end}}
+    }
+    virtual_ipaddress {
+        {{.Address}}/32 dev {{.Interface}}
+    }
+    track_script {
+        skep_check
+    }
+    track_file {
+        skep_master
+    }
+    notify /usr/local/bin/skep-vip-notify
+}
+`))

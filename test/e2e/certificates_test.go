@@ -1,0 +1,318 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// certStatus is the certificates part of the status contract.
+type certStatus struct {
+	Certificates []struct {
+		Names    []string  `json:"names"`
+		NotAfter time.Time `json:"not_after"`
+		Issuer   string    `json:"issuer"`
+	} `json:"certificates"`
+	VIP *struct {
+		Address string `json:"address"`
+		Holder  string `json:"holder"`
+	} `json:"vip"`
+}
+
+// verifiedTo sends every request to addr, checking the certificate against
+// the lab CA's root for serverName as any browser would. Redirects are
+// returned, not followed.
+func verifiedTo(addr, serverName string, roots *x509.CertPool, timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: timeout}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) },
+			TLSClientConfig:   &tls.Config{ServerName: serverName, RootCAs: roots},
+			DisableKeepAlives: true, // every probe makes its own handshake
+			Proxy:             nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// served is one verified HTTPS answer and the leaf certificate it came with.
+type served struct {
+	code   int
+	serial string
+	issuer string
+	names  []string
+}
+
+func getVerified(c *http.Client, url string) (served, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return served{}, err
+	}
+	defer resp.Body.Close()
+	s := served{code: resp.StatusCode}
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		leaf := resp.TLS.PeerCertificates[0]
+		s.serial, s.issuer, s.names = leaf.SerialNumber.Text(16), leaf.Issuer.CommonName, leaf.DNSNames
+	}
+	return s, nil
+}
+
+// ordersFor counts the CA's orders for name: the lab's Pebble validates
+// every order afresh (no authorization reuse) and logs each validation
+// task with its identifier.
+func ordersFor(t *testing.T, name string) int {
+	t.Helper()
+	logs := docker(t, "logs", labName+"-acme")
+	n := 0
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "Pulled a task from the Tasks queue") && strings.Contains(line, `Value:"`+name+`"`) {
+			n++
+		}
+	}
+	return n
+}
+
+// onCtl runs a shell script on a lab node and returns its stdout; the
+// script is one SSH argument, so the remote shell sees it whole.
+func onCtl(t *testing.T, node, script string) string {
+	t.Helper()
+	return mustSkep(t, 2*time.Minute, "lab", "ssh", "--name", labName, node, "--", script).stdout
+}
+
+// controllerNode is the node running the controller's task, asked on a
+// live manager.
+// "" while the swarm cannot say (no leader during an election).
+func controllerNode(t *testing.T, askOn string) string {
+	t.Helper()
+	r := skep(t, 30*time.Second, "lab", "ssh", "--name", labName, askOn, "--",
+		"timeout 10 docker service ps skep-controller --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'")
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[1] == "Running" {
+			return f[0]
+		}
+	}
+	return ""
+}
+
+// controllerAccount is the account URI in the controller's status file.
+func controllerAccount(t *testing.T, node string) string {
+	t.Helper()
+	var st struct {
+		Account string `json:"account"`
+	}
+	out := onCtl(t, node, "cat /var/data/skep/status.json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%s: status.json: %v\n%s", node, err, out)
+	}
+	return st.Account
+}
+
+// TestCertificates: a service with Traefik labels for whoami.LAB.lab gets
+// a certificate from the lab's CA through the controller, served by every
+// Traefik for the VIP; HTTP redirects to HTTPS; the CA saw one order for
+// the name though three Traefiks serve it. The node running the controller
+// dies: HTTPS keeps answering through the VIP, and the controller runs
+// elsewhere with the same account and certificate, ordering nothing.
+func TestCertificates(t *testing.T) {
+	lab := theLab(t)
+	if lab.CAFile == "" {
+		t.Fatal("skep lab ls gives no ca_file")
+	}
+	pem, err := os.ReadFile(lab.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s holds no PEM certificate", lab.CAFile)
+	}
+	waitHealthy(t, 3*time.Minute)
+
+	name := "whoami." + labName + ".lab"
+	tag := strings.TrimSpace(mustSkep(t, 5*time.Minute, "lab", "whoami", "ship", "--name", labName).stdout)
+	// One task per node, so losing a node leaves backends on the others.
+	create := fmt.Sprintf("docker service rm e2e-certs >/dev/null 2>&1; docker service create --detach --quiet --name e2e-certs "+
+		"--replicas 3 --replicas-max-per-node 1 --network skep-public --endpoint-mode dnsrr --no-resolve-image "+
+		"--label traefik.enable=true --label 'traefik.http.routers.e2e-certs.rule=Host(`%s`)' "+
+		"--label traefik.http.services.e2e-certs.loadbalancer.server.port=8080 %s --port 8080", name, tag)
+	deployed := time.Now()
+	onCtl(t, "node1", create)
+	t.Cleanup(func() { onCtl(t, "node1", "docker service rm e2e-certs") })
+
+	vip := lab.VIP
+	https := verifiedTo(net.JoinHostPort(vip, "443"), name, roots, 5*time.Second)
+	var first served
+	eventually(t, 3*time.Minute, "HTTPS 200 through the VIP with a certificate from the lab CA", func() (bool, string) {
+		s, err := getVerified(https, "https://"+name+"/")
+		if err != nil {
+			return false, err.Error()
+		}
+		first = s
+		return s.code == 200, fmt.Sprintf("answered %d", s.code)
+	})
+	t.Logf("certificate for %s (serial %s, issuer %q) served %.1fs after the service was created",
+		name, first.serial, first.issuer, time.Since(deployed).Seconds())
+	if len(first.names) != 1 || first.names[0] != name {
+		t.Errorf("certificate names %v, want [%s]", first.names, name)
+	}
+
+	t.Run("every manager serves it", func(t *testing.T) {
+		s, _ := status(t)
+		for _, n := range s.Nodes {
+			c := verifiedTo(net.JoinHostPort(n.Address, "443"), name, roots, 5*time.Second)
+			eventually(t, 30*time.Second, n.Name+" serves the certificate", func() (bool, string) {
+				got, err := getVerified(c, "https://"+name+"/")
+				if err != nil {
+					return false, err.Error()
+				}
+				return got.code == 200 && got.serial == first.serial, fmt.Sprintf("%d serial %s", got.code, got.serial)
+			})
+		}
+	})
+
+	t.Run("HTTP redirects to HTTPS", func(t *testing.T) {
+		resp, err := verifiedTo(net.JoinHostPort(vip, "80"), name, roots, 5*time.Second).Get("http://" + name + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if code := resp.StatusCode; (code != http.StatusMovedPermanently && code != http.StatusPermanentRedirect) || resp.Header.Get("Location") != "https://"+name+"/x" {
+			t.Fatalf("HTTP answered %d Location %q", code, resp.Header.Get("Location"))
+		}
+	})
+
+	t.Run("one order for the whole cluster", func(t *testing.T) {
+		if n := ordersFor(t, name); n != 1 {
+			t.Fatalf("the CA saw %d orders for %s, want 1", n, name)
+		}
+	})
+
+	t.Run("status lists it", func(t *testing.T) {
+		eventually(t, 30*time.Second, "status certificates", func() (bool, string) {
+			_, r := status(t)
+			var cs certStatus
+			json.Unmarshal([]byte(r.stdout), &cs)
+			for _, c := range cs.Certificates {
+				if len(c.Names) == 1 && c.Names[0] == name && c.Issuer == first.issuer && time.Until(c.NotAfter) > 80*24*time.Hour {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("%+v", cs.Certificates)
+		})
+	})
+
+	t.Run("controller node dies", func(t *testing.T) {
+		victim := controllerNode(t, "node1")
+		if victim == "" {
+			t.Fatal("no running controller task")
+		}
+		witness := "node1"
+		if victim == "node1" {
+			witness = "node2"
+		}
+		account := controllerAccount(t, witness)
+		t.Logf("controller on %s, account %s; killing %s", victim, account, victim)
+
+		// Probe HTTPS through the VIP every 100 ms from the kill until the
+		// controller runs elsewhere (and a little after).
+		var mu sync.Mutex
+		var fails, oks int
+		var lastOK time.Time
+		var longestGap time.Duration
+		var wrongCert []string
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		probe := verifiedTo(net.JoinHostPort(vip, "443"), name, roots, 2*time.Second)
+		go func() {
+			defer close(done)
+			lastOK = time.Now()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+				s, err := getVerified(probe, "https://"+name+"/")
+				mu.Lock()
+				switch {
+				case err != nil || s.code != 200:
+					fails++
+				case s.serial != first.serial:
+					wrongCert = append(wrongCert, s.serial)
+				default:
+					oks++
+					if gap := time.Since(lastOK); gap > longestGap {
+						longestGap = gap
+					}
+					lastOK = time.Now()
+				}
+				mu.Unlock()
+			}
+		}()
+		killed := time.Now()
+		mustSkep(t, time.Minute, "lab", "kill", "--name", labName, victim)
+		t.Cleanup(func() {
+			mustSkep(t, 2*time.Minute, "lab", "start", "--name", labName, victim)
+			waitHealthy(t, 4*time.Minute)
+		})
+
+		var moved string
+		took := eventually(t, 2*time.Minute, "controller running on another node", func() (bool, string) {
+			moved = controllerNode(t, witness)
+			return moved != "" && moved != victim, "on " + moved
+		})
+		t.Logf("controller running on %s %.1fs after %s was killed", moved, took.Seconds(), victim)
+		time.Sleep(5 * time.Second) // the new controller has published and Traefik polled
+		close(stop)
+		<-done
+
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("HTTPS through the VIP during the failover: %d ok, %d failed, longest gap between answers %s",
+			oks, fails, longestGap.Round(time.Millisecond))
+		if len(wrongCert) > 0 {
+			t.Errorf("another certificate was served: serials %v", wrongCert)
+		}
+		if oks == 0 || longestGap > 10*time.Second {
+			t.Errorf("HTTPS stopped answering through the VIP (longest gap %s)", longestGap)
+		}
+		if time.Since(lastOK) > 3*time.Second {
+			t.Errorf("HTTPS not answering at the end of the failover")
+		}
+		if got := controllerAccount(t, witness); got != account || got == "" {
+			t.Errorf("account %q after the move, was %q", got, account)
+		}
+		if n := ordersFor(t, name); n != 1 {
+			t.Errorf("the CA saw %d orders for %s after the move, want still 1", n, name)
+		}
+		s, err := getVerified(https, "https://"+name+"/")
+		if err != nil || s.serial != first.serial {
+			t.Errorf("after the move: serial %s (%v), want %s", s.serial, err, first.serial)
+		}
+		// The dead node's task has no reachable log: bound the call.
+		logs := skep(t, time.Minute, "lab", "ssh", "--name", labName, witness, "--",
+			"timeout 20 docker service logs --raw skep-controller 2>&1 | tail -50").stdout
+		start := ""
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, "stored certificate(s)") {
+				start = line // the latest controller start
+			}
+		}
+		if start == "" || strings.Contains(start, "serving 0 stored") {
+			t.Errorf("the new controller did not start from the stored certificate; its log:\n%s", logs)
+		}
+		t.Logf("failover: %.1fs from kill to the new controller", time.Since(killed).Seconds())
+	})
+}
