@@ -82,18 +82,19 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 	// 1. The GlusterFS server on each brick host, one at a time (a host's
 	// step waits until its glusterd answers), so a changed image never
 	// takes two bricks down together.
+	volExists := volumeView(bricks, facts) != nil
 	for _, h := range bricks {
 		f := facts[h.Name]
 		switch {
 		case f.Container == "":
-			steps = append(steps, glusterdStep(e, h, tag, spec, false, "start container "+storage.ContainerName+" ("+tag+")",
+			steps = append(steps, glusterdStep(e, h, tag, spec, false, volExists, "start container "+storage.ContainerName+" ("+tag+")",
 				"no GlusterFS server on the host"))
 		case f.Image != tag || f.ConfigHash != spec.Hash:
 			why := "its settings changed"
 			if f.Image != tag {
 				why = "its image is " + f.Image
 			}
-			steps = append(steps, glusterdStep(e, h, tag, spec, true, "recreate container "+storage.ContainerName+" ("+tag+"), keeping its state and brick",
+			steps = append(steps, glusterdStep(e, h, tag, spec, true, volExists, "recreate container "+storage.ContainerName+" ("+tag+"), keeping its state and brick",
 				why))
 		case f.Container != "running":
 			steps = append(steps, Step{Host: h.Name, Action: "start the stopped container " + storage.ContainerName,
@@ -106,7 +107,7 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 					if err := cli.ContainerStart(ctx, storage.ContainerName, container.StartOptions{}); err != nil {
 						return err
 					}
-					return waitGlusterd(ctx, e, h)
+					return waitServing(ctx, e, h, volExists)
 				}})
 		}
 	}
@@ -199,6 +200,45 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 			}})
 	}
 
+	// A lost brick (a replaced disk) is rebuilt from the other copies only
+	// when the cluster file asks; it holds nothing to lose, but it is a
+	// decision for a person.
+	if vol != nil {
+		for _, h := range bricks {
+			f := facts[h.Name]
+			ref := storage.BrickRef(h, s)
+			switch {
+			case !f.GlusterdRunning() || f.BrickLost == "":
+			case f.BrickLost == "foreign":
+				e.warn(h.Name, fmt.Sprintf("%s holds files but is not a brick of volume %s (no volume-id); skep leaves it alone: move them away to let it be rebuilt", s.Brick, s.Volume))
+			case !s.ReplaceLostBricks:
+				e.warn(h.Name, fmt.Sprintf("the brick %s is lost (%s); set storage.replace_lost_bricks: true and apply to rebuild it from the other copies", s.Brick, f.BrickLost))
+			default:
+				steps = append(steps, Step{Host: h.Name, Action: "rebuild the lost brick " + s.Brick + " from the other copies (reset-brick, then a full heal)",
+					Reason: "its directory is " + f.BrickLost + " (a replaced disk?) and storage.replace_lost_bricks is true",
+					run: func(ctx context.Context) error {
+						hs := e.hosts[h.Name]
+						if _, err := hs.Sudo(ctx, "mkdir -p '"+s.Brick+"'"); err != nil {
+							return err
+						}
+						for _, args := range [][]string{
+							{"volume", "reset-brick", s.Volume, ref, "start"},
+							{"volume", "reset-brick", s.Volume, ref, ref, "commit", "force"},
+						} {
+							if _, err := hs.Sudo(ctx, storage.Gluster(args...)); err != nil {
+								return fmt.Errorf("gluster %s: %w", strings.Join(args, " "), err)
+							}
+						}
+						if err := waitServing(ctx, e, h, true); err != nil {
+							return err
+						}
+						_, err := hs.Sudo(ctx, storage.Gluster("volume", "heal", s.Volume, "full"))
+						return err
+					}})
+			}
+		}
+	}
+
 	// 4. The mount on every host.
 	for _, h := range c.Hosts {
 		steps = append(steps, mountSteps(e, h, facts[h.Name])...)
@@ -250,8 +290,8 @@ func sameBricks(c *config.Cluster, v *storage.Volume) error {
 func offlineBricks(c *config.Cluster, facts map[string]*storage.HostFacts) []string {
 	var out []string
 	for _, h := range c.BrickHosts() {
-		if !facts[h.Name].GlusterdRunning() {
-			continue // its container step restarts it, and glusterd starts its brick
+		if !facts[h.Name].GlusterdRunning() || facts[h.Name].BrickLost != "" {
+			continue // its container step restarts it (and glusterd its brick); a lost brick is rebuilt, not started
 		}
 		ref := storage.BrickRef(h, c.Storage)
 		for _, o := range c.BrickHosts() {
@@ -273,7 +313,7 @@ func offlineBricks(c *config.Cluster, facts map[string]*storage.HostFacts) []str
 // glusterdStep (re)creates skep-glusterd. State, logs and brick live in
 // host directories, so the new container is the same peer with the same
 // data.
-func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace bool, action, why string) Step {
+func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace, volExists bool, action, why string) Step {
 	return Step{Host: h.Name, Action: action, Reason: why, run: func(ctx context.Context) error {
 		hs := e.hosts[h.Name]
 		var mk []string
@@ -307,7 +347,7 @@ func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace 
 		if err := cli.ContainerStart(ctx, storage.ContainerName, container.StartOptions{}); err != nil {
 			return fmt.Errorf("start %s: %w (see: docker logs %s)", storage.ContainerName, err, storage.ContainerName)
 		}
-		return waitGlusterd(ctx, e, h)
+		return waitServing(ctx, e, h, volExists)
 	}}
 }
 
@@ -413,6 +453,34 @@ func waitGlusterd(ctx context.Context, e *env, h config.Host) error {
 	})
 }
 
+// waitServing waits for a (re)started glusterd to answer and, when the
+// volume exists, for its brick process, so the next host's step never
+// takes a second brick away while this one is still down. glusterd starts
+// its brick once it sees a quorum of peers; if it has not after 20 s,
+// "volume start force" starts it (it only starts missing brick processes).
+func waitServing(ctx context.Context, e *env, h config.Host, volExists bool) error {
+	if err := waitGlusterd(ctx, e, h); err != nil || !volExists {
+		return err
+	}
+	s := e.cluster.Storage
+	check := "pgrep -f -- '" + "glusterfsd .*--brick-name " + s.Brick + "( |$)' >/dev/null"
+	deadline := time.Now().Add(20 * time.Second)
+	forced := false
+	return poll(ctx, "the brick of "+h.Name+" running", func(ctx context.Context) error {
+		if _, err := e.hosts[h.Name].Sudo(ctx, check); err == nil {
+			return nil
+		}
+		if !forced && time.Now().After(deadline) {
+			forced = true
+			e.logf(h.Name, "brick not started by glusterd within 20s; starting it with volume start force")
+			if _, err := e.hosts[h.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume, "force")); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("no brick process for %s", s.Brick)
+	})
+}
+
 func waitPeer(ctx context.Context, e *env, anchor, h config.Host) error {
 	return poll(ctx, h.Name+" connected as a peer", func(ctx context.Context) error {
 		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("peer", "status", "--xml"))
@@ -464,4 +532,10 @@ func waitMount(ctx context.Context, e *env, h config.Host) error {
 		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint '"+s.Mount+"' >/dev/null && timeout 3 stat -f '"+s.Mount+"' >/dev/null")
 		return err
 	})
+}
+
+// warn records a warning about a host and says it at once.
+func (e *env) warn(hostName, msg string) {
+	e.result.Warnings = append(e.result.Warnings, hostName+": "+msg)
+	e.logf(hostName, "warning: %s", msg)
 }

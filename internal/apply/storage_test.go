@@ -171,3 +171,27 @@ func TestCreateVolumeArbiter(t *testing.T) {
 		t.Fatal("volume create with force")
 	}
 }
+
+func TestPlanStorageLostBrickOnlyWhenAsked(t *testing.T) {
+	c := storageTestCluster()
+	f := convergedStorage(c)
+	f["node2"].BrickLost = "empty"
+	f["node1"].Bricks[1].Online = false
+	e := &env{cluster: c, result: &Result{}}
+	steps, err := storageSteps(e, testGlusterdTag, f)
+	if err != nil || len(steps) != 0 {
+		t.Fatalf("a lost brick was touched unasked: %v %v", steps, err)
+	}
+	if len(e.result.Warnings) != 1 || !strings.Contains(e.result.Warnings[0], "replace_lost_bricks") {
+		t.Fatalf("warnings %v", e.result.Warnings)
+	}
+	c.Storage.ReplaceLostBricks = true
+	got := planStorageFrom(t, c, f)
+	if len(got) != 1 || got[0] != "node2: rebuild the lost brick /var/lib/skep/brick from the other copies (reset-brick, then a full heal)" {
+		t.Fatalf("plan %v", got)
+	}
+	f["node2"].BrickLost = "foreign"
+	if got := planStorageFrom(t, c, f); len(got) != 0 {
+		t.Fatalf("a brick directory with someone's files was touched: %v", got)
+	}
+}

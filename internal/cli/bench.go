@@ -20,6 +20,7 @@ the lab's containers.`,
 	cmd.AddCommand(newBenchApplyCommand())
 	cmd.AddCommand(newBenchIngressCommand())
 	cmd.AddCommand(newBenchVIPCommand())
+	cmd.AddCommand(newBenchStorageCommand())
 	return cmd
 }
 

@@ -78,6 +78,9 @@ storage:
   # Override skep's volume options (GlusterFS "volume set" keys), e.g.
   # options:
   #   network.ping-timeout: "5"
+  # A brick whose disk was replaced (directory gone or empty) is only
+  # reported; set this to let apply rebuild it from the other copies.
+  replace_lost_bricks: false
 
 # One virtual IP (VIP) for the whole cluster, held by one manager at a time
 # (keepalived, VRRP version 3 over unicast, so it works without multicast).

@@ -28,6 +28,10 @@ type Storage struct {
 	Arbiter bool `yaml:"arbiter,omitempty"`
 	// Options override skep's volume options (GlusterFS "volume set" keys).
 	Options map[string]string `yaml:"options,omitempty"`
+	// ReplaceLostBricks lets apply rebuild a brick whose directory is gone
+	// or empty (a replaced disk) from the other copies. Off, apply only
+	// reports such a brick: rebuilding is a decision for a person.
+	ReplaceLostBricks bool `yaml:"replace_lost_bricks,omitempty"`
 }
 
 // StorageOptionKeys are the volume options a cluster file may set: the ones

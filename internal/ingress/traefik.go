@@ -50,6 +50,7 @@ func TraefikArgs(o TraefikOptions) []string {
 		"--global.checkNewVersion=false",
 		"--global.sendAnonymousUsage=false",
 		"--log.level=INFO",
+		"--log.noColor=true",
 		"--accesslog=true",
 		"--entrypoints." + EntryPointWeb + ".address=:80",
 		"--entrypoints." + EntryPointWeb + ".http.redirections.entrypoint.to=" + EntryPointWebSecure,

@@ -52,6 +52,9 @@ func storageQuestion(c *config.Cluster, h config.Host) func(ctx context.Context,
 	return func(ctx context.Context, hs *host.Host) (*storage.HostFacts, error) {
 		out, err := hs.Sudo(ctx, script)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, errors.New("no answer in time")
+			}
 			return nil, err
 		}
 		return storage.ParseFacts(out), nil

@@ -21,8 +21,11 @@ type HostFacts struct {
 	MountOK    bool   // the mount answers a statfs within 2 s
 	// BrickProcess: this host's brick process (glusterfsd) runs.
 	BrickProcess bool
-	UnitHashes   map[string]string // unit path -> sha256 of its content ("" missing)
-	Enabled      map[string]bool   // unit name -> enabled
+	// BrickLost is "" (the brick directory is GlusterFS's), "missing",
+	// "empty" (no volume-id, no files) or "foreign" (files, no volume-id).
+	BrickLost  string
+	UnitHashes map[string]string // unit path -> sha256 of its content ("" missing)
+	Enabled    map[string]bool   // unit name -> enabled
 
 	Peers     []Peer
 	PeersErr  error
@@ -77,6 +80,12 @@ func FactsScript(c *config.Cluster, h config.Host, gluster bool, withHeal bool) 
 		// call fail slowly), and all questions at once, so the round trip
 		// costs the slowest answer, not the sum.
 		b.WriteString("if [ \"$(docker inspect --format '{{.State.Running}}' " + ContainerName + " 2>/dev/null)\" = true ]; then\n")
+		// A lost brick: its directory gone, or without GlusterFS's volume-id
+		// (a new, empty disk). "foreign" is a directory with files but no
+		// volume-id: someone else's data, never touched.
+		sec("brick_lost")
+		fmt.Fprintf(&b, "if [ ! -d %[1]s ]; then echo missing; elif ! docker exec %[2]s getfattr -n trusted.glusterfs.volume-id %[1]s >/dev/null 2>&1; then "+
+			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", shellQuote(s.Brick), ContainerName)
 		names := []string{}
 		ask := func(name string, secs int, args ...string) {
 			names = append(names, name)
@@ -130,6 +139,7 @@ func ParseFacts(out string) *HostFacts {
 	f.MountFS = strings.TrimSpace(sections["mount"])
 	f.MountOK = strings.TrimSpace(sections["mount_ok"]) == "yes"
 	f.BrickProcess = strings.TrimSpace(sections["brick_process"]) == "yes"
+	f.BrickLost = strings.TrimSpace(sections["brick_lost"])
 	for _, line := range strings.Split(sections["units"], "\n") {
 		sum, p, ok := strings.Cut(strings.TrimSpace(line), " ")
 		if !ok {

@@ -53,3 +53,13 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("timeout: %v", err)
 	}
 }
+
+func TestParseBrickSections(t *testing.T) {
+	f := ParseFacts("@@skep brick_process\nyes\n@@skep brick_lost\nempty\n@@skep container\nexited|img|<no value>\n")
+	if !f.BrickProcess || f.BrickLost != "empty" || f.Container != "exited" || f.ConfigHash != "" {
+		t.Fatalf("%+v", f)
+	}
+	if f := ParseFacts("@@skep brick_lost\n@@skep brick_process\n"); f.BrickLost != "" || f.BrickProcess {
+		t.Fatalf("%+v", f)
+	}
+}

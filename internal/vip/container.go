@@ -45,7 +45,7 @@ func ContainerSpec(image string, check Check) Spec {
 		Host: &container.HostConfig{
 			NetworkMode:    "host",
 			CapDrop:        []string{"ALL"},
-			CapAdd:         []string{"NET_ADMIN", "NET_RAW", "NET_BROADCAST"},
+			CapAdd:         []string{"NET_ADMIN", "NET_RAW", "NET_BROADCAST", "SETUID", "SETGID"},
 			SecurityOpt:    []string{"no-new-privileges"},
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/run": "rw,nosuid,nodev,size=16m", "/tmp": "rw,nosuid,nodev,size=16m"},

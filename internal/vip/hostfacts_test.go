@@ -86,7 +86,7 @@ func TestParseAdverts(t *testing.T) {
 func TestContainerSpec(t *testing.T) {
 	s := ContainerSpec("skep-keepalived:abc", DockerEngine)
 	h := s.Host
-	if h.NetworkMode != "host" || len(h.CapDrop) != 1 || h.CapDrop[0] != "ALL" || len(h.CapAdd) != 3 || h.Privileged {
+	if h.NetworkMode != "host" || len(h.CapDrop) != 1 || h.CapDrop[0] != "ALL" || len(h.CapAdd) != 5 || h.Privileged {
 		t.Fatalf("%+v", h)
 	}
 	if h.RestartPolicy.Name != "always" || !h.ReadonlyRootfs {

@@ -180,6 +180,43 @@ func TestStorage(t *testing.T) {
 		waitHealthy(t, 2*time.Minute)
 	})
 
+	t.Run("a lost brick is rebuilt only when asked", func(t *testing.T) {
+		victim := "node3"
+		lost := "/var/lib/skep/brick.lost-" + run
+		// The old brick is moved aside, not deleted: a replaced disk.
+		mustOnNode(t, victim, time.Minute, "docker stop skep-glusterd >/dev/null && mv /var/lib/skep/brick "+lost+" && docker start skep-glusterd >/dev/null")
+		eventually(t, 60*time.Second, "status reports the lost brick offline", func() (bool, string) {
+			st, _ := storageStatus(t)
+			return st != nil && len(st.Bricks) == 3 && !st.Bricks[2].Online, fmt.Sprintf("%+v", st)
+		})
+		p := mustSkep(t, 2*time.Minute, "plan", "--lab", labName)
+		if !strings.Contains(p.stdout+p.stderr, "replace_lost_bricks") || strings.Contains(p.stdout, "rebuild the lost brick") {
+			t.Fatalf("plan without replace_lost_bricks:\n%s\n%s", p.stdout, p.stderr)
+		}
+		data, err := os.ReadFile(theLab(t).ClusterFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := strings.Replace(string(data), "\nstorage:\n", "\nstorage:\n  replace_lost_bricks: true\n", 1)
+		file := filepath.Join(t.TempDir(), "cluster.yaml")
+		if asked == string(data) || os.WriteFile(file, []byte(asked), 0o600) != nil {
+			t.Fatalf("cannot write a cluster file asking for the rebuild")
+		}
+		a := mustSkep(t, 5*time.Minute, "apply", "-f", file)
+		if !strings.Contains(a.stdout, "rebuild the lost brick") {
+			t.Fatalf("apply did not rebuild:\n%s", a.stdout)
+		}
+		took := eventually(t, 2*time.Minute, "storage healed after the rebuild", func() (bool, string) { return storageSettled(t) })
+		t.Logf("rebuilt brick healed %.1fs after apply", took.Seconds())
+		dir := filepath.Base("/var/data/e2e-" + run + "-heal")
+		want := mustOnNode(t, "node1", 30*time.Second, "cd /var/data/"+dir+" && sha256sum f* | sort -k2")
+		got := mustOnNode(t, victim, 30*time.Second, "cd /var/lib/skep/brick/"+dir+" && sha256sum f* | sort -k2")
+		if got != want {
+			t.Fatalf("the rebuilt brick on %s differs from the volume", victim)
+		}
+		waitHealthy(t, 2*time.Minute)
+	})
+
 	t.Run("bad storage config is exit 2 with the YAML path", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "cluster.yaml")
 		bad := `name: bad

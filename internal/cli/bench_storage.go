@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"skep/internal/bench"
+)
+
+func newBenchStorageCommand() *cobra.Command {
+	o := bench.StorageOptions{}
+	cmd := &cobra.Command{
+		Use:   "storage",
+		Short: "Time the shared volume against local disk, and its I/O stall with a frozen node, stock vs skep's options",
+		Long: `storage brings up a lab of its own with the swarm and the shared GlusterFS
+volume, then on node1 times a sequential write (fsync) and read (caches
+dropped) and small-file creates on the volume and on the node's local disk.
+It then freezes node3 and times a write on node1 and a read on node2, first
+with skep's volume options and then with GlusterFS's stock ones, and prints
+each figure beside its baseline with the ratio.`,
+		Example: `  skep lab bench storage
+  skep lab bench storage --mib 64`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cli, err := dockerClient()
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			p := newProgress(cmd.ErrOrStderr())
+			o.Logf = p.logf
+			rows, err := bench.Storage(cmd.Context(), cli, o)
+			if err != nil {
+				return err
+			}
+			bench.Print(cmd.OutOrStdout(), "skep storage benchmark (GlusterFS replica 3)", rows)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Lab, "name", "bench-storage", "name of the throwaway lab")
+	cmd.Flags().IntVar(&o.MiB, "mib", 128, "size of the sequential file in MiB")
+	return cmd
+}
