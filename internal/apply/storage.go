@@ -183,8 +183,13 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 	if vol == nil || !vol.Started {
 		steps = append(steps, Step{Host: anchor.Name, Action: "start volume " + s.Volume, Reason: "the volume is not started",
 			run: func(ctx context.Context) error {
-				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume)); err != nil {
-					return err
+				// Planned from facts that may predate a glusterd restart:
+				// a volume started meanwhile is fine as it is.
+				out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "info", s.Volume, "--xml"))
+				if v, perr := storage.ParseVolumeInfo(out); err != nil || perr != nil || v == nil || !v.Started {
+					if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume)); err != nil {
+						return err
+					}
 				}
 				return waitBricks(ctx, e, anchor)
 			}})

@@ -1,9 +1,11 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -29,8 +31,7 @@ type VIPOptions struct {
 }
 
 // Probe timing: a new probe every 20 ms, each waiting up to probeWait for
-// sshd's banner through the VIP. A banner, not a TCP handshake, is the
-// answer: a frozen node's kernel still completes handshakes.
+// the swarm manager's TLS answer through the VIP (see answers).
 const (
 	probeEvery = 20 * time.Millisecond
 	probeWait  = 500 * time.Millisecond
@@ -301,7 +302,7 @@ func (b *vipBench) execIn(ctx context.Context, node, script string, stdin []byte
 }
 
 // prober starts a probe of the VIP every probeEvery; each records when it
-// started and whether sshd's banner came back within probeWait.
+// started and whether the manager answered within probeWait.
 type prober struct {
 	mu      sync.Mutex
 	results []probeResult
@@ -330,7 +331,7 @@ func startProber(ctx context.Context, addr string) *prober {
 				p.wg.Add(1)
 				go func() {
 					defer p.wg.Done()
-					ok := banner(ctx, net.JoinHostPort(addr, "22"))
+					ok := answers(ctx, net.JoinHostPort(addr, "2377"))
 					p.mu.Lock()
 					p.results = append(p.results, probeResult{at, ok})
 					p.mu.Unlock()
@@ -346,20 +347,32 @@ func (p *prober) stop() {
 	p.wg.Wait()
 }
 
-// banner tells whether an SSH server answers at addr within probeWait.
-func banner(ctx context.Context, addr string) bool {
+// answers tells whether the swarm manager behind addr (port 2377) starts
+// a TLS handshake within probeWait: its certificate arriving is the
+// answer. An application's answer, not a TCP handshake, which a frozen
+// node's kernel still completes; and not sshd, whose per-source penalties
+// would lock this machine out after a few hundred probes.
+func answers(ctx context.Context, addr string) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeWait)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
-	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	conn.SetReadDeadline(deadline)
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "SSH-")
+	defer raw.Close()
+	got := false
+	conn := tls.Client(raw, &tls.Config{
+		// Only whether the manager answers matters, not who it is; no data
+		// is exchanged.
+		InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(certs [][]byte, _ [][]*x509.Certificate) error {
+			got = len(certs) > 0
+			return errors.New("probe done")
+		},
+	})
+	_ = conn.HandshakeContext(ctx)
+	return got
 }
 
 // waitOutage waits until, after the fault, a probe has failed and a later

@@ -15,9 +15,10 @@ func newBenchVIPCommand() *cobra.Command {
 		Short: "Time the VIP's outage when its holder is killed or frozen, stock keepalived vs skep's settings",
 		Long: `vip brings up a lab of its own with the swarm and the VIP, then kills and
 freezes the VIP's holder, first with stock keepalived timing (VRRPv2, adverts
-every second) and then with skep's (VRRPv3, 100ms adverts), probing sshd
-through the VIP every 20ms from this machine. It prints the outage (last good
-answer to first good answer) of each beside the stock figure and the ratio.`,
+every second) and then with skep's (VRRPv3, 100ms adverts), probing the
+swarm manager (TLS on 2377) through the VIP every 20ms from this machine. It
+prints the outage (last good answer to first good answer) of each beside the
+stock figure and the ratio.`,
 		Example: `  skep lab bench vip
   skep lab bench vip --trials 1`,
 		Args: cobra.NoArgs,

@@ -24,13 +24,34 @@ type controller struct {
 	// newIssuer connects to the CA; it is retried until it works.
 	newIssuer func() (issuer, error)
 
-	iss         issuer
-	issuerErr   error
+	iss       issuer
+	issuerErr error
+	// account is the stored account's URI, reported before the issuer is
+	// needed: a controller restarted elsewhere connects to the CA only
+	// when it has something to order.
+	account     string
 	lastRouters []NameSet
 	history     []Attempt
 	failures    map[string]Failure
 	lastStatus  time.Time
 	lastCerts   string
+}
+
+// start serves what is stored at once, before any order: a controller
+// restarted elsewhere hands Traefik the same certificates right away, and
+// reports the same account.
+func (c *controller) start() {
+	certs, err := c.store.certs()
+	if err != nil {
+		c.logf("reading stored certificates: %v", err)
+	}
+	c.publish(certs)
+	if acc, err := c.store.loadAccount(); err != nil {
+		c.logf("reading the stored account: %v", err)
+	} else if acc != nil && acc.Email == c.cfg.Email {
+		c.account = acc.URI
+	}
+	c.logf("serving %d stored certificate(s); ACME directory %s, account %s", len(c.serving(certs)), c.cfg.CAURL, orNone(c.account))
 }
 
 // step does one round: learn the wanted names, order what is missing or
@@ -84,33 +105,16 @@ func (c *controller) step(ctx context.Context) {
 		c.logf("%s: certificate issued by %s, serial %s, valid until %s", s.Key(), cert.Issuer, cert.Serial, cert.NotAfter.Format(time.RFC3339))
 		certs = replaceCert(certs, cert)
 	}
-	if c.iss == nil && c.issuerErr != nil {
-		failures["account"] = Failure{Error: c.issuerErr.Error(), At: now}
-	}
 	c.failures = failures
 	c.publish(certs)
 	c.writeStatus(certs)
 }
 
-// order places one order, recording it in the history first-hand so the
-// limits hold across restarts.
+// order places one order and records it in the history, failed or not,
+// so the limits hold across restarts; a CA that cannot be reached or
+// refuses the account backs off like a failed order.
 func (c *controller) order(s NameSet) (*Certificate, error) {
-	if c.iss == nil {
-		iss, err := c.newIssuer()
-		if err != nil {
-			c.issuerErr = err
-			return nil, fmt.Errorf("ACME account: %w", err)
-		}
-		c.iss, c.issuerErr = iss, nil
-	}
-	c.logf("%s: ordering a certificate", s.Key())
-	cert, err := c.iss.Obtain(s)
-	if err == nil {
-		err = c.store.saveCert(cert)
-		if err != nil {
-			err = fmt.Errorf("certificate issued but not saved: %w", err)
-		}
-	}
+	cert, err := c.obtain(s)
 	a := Attempt{Key: s.Key(), At: c.now(), OK: err == nil}
 	if err != nil {
 		a.Err = err.Error()
@@ -120,6 +124,25 @@ func (c *controller) order(s NameSet) (*Certificate, error) {
 		c.logf("saving the order history: %v", serr)
 	}
 	return cert, err
+}
+
+func (c *controller) obtain(s NameSet) (*Certificate, error) {
+	if c.iss == nil {
+		iss, err := c.newIssuer()
+		if err != nil {
+			return nil, fmt.Errorf("ACME account: %w", err)
+		}
+		c.iss = iss
+	}
+	c.logf("%s: ordering a certificate", s.Key())
+	cert, err := c.iss.Obtain(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.store.saveCert(cert); err != nil {
+		return nil, fmt.Errorf("certificate issued but not saved: %w", err)
+	}
+	return cert, nil
 }
 
 // coveringCert is the stored certificate for s that lives longest.
@@ -158,7 +181,7 @@ func (c *controller) serving(certs []*Certificate) []*Certificate {
 }
 
 func (c *controller) publish(certs []*Certificate) {
-	cfg, err := traefikConfig(c.serving(certs), c.cfg.SelfURL, c.cfg.HTTPEntryPoint, c.cfg.HTTPSEntryPoint)
+	cfg, err := traefikConfig(c.serving(certs), c.cfg.SelfURL, c.cfg.HTTPEntryPoint)
 	if err != nil {
 		c.logf("building Traefik's configuration: %v", err)
 		return
@@ -170,6 +193,7 @@ func (c *controller) publish(certs []*Certificate) {
 // every StatusInterval as a sign of life.
 func (c *controller) writeStatus(certs []*Certificate) {
 	st := &Status{Updated: c.now().UTC(), CA: c.cfg.CAURL, Certificates: []CertStatus{}}
+	st.Account = c.account
 	if c.iss != nil {
 		st.Account = c.iss.Account()
 	}

@@ -47,12 +47,15 @@ func newRig(t *testing.T, dir string, names ...string) *rig {
 	r := &rig{dir: dir, now: time.Now(), iss: &fakeIssuer{ca: newTestCA(t), valid: 90 * 24 * time.Hour, orders: map[string]int{}}}
 	h, _ := st.loadOrders()
 	r.c = &controller{
-		cfg: Config{CAURL: "https://ca.test/dir", Names: names, SelfURL: DefaultSelfURL, HTTPEntryPoint: "web",
-			HTTPSEntryPoint: "websecure", RenewBefore: DefaultRenewBefore},
+		cfg: Config{CAURL: "https://ca.test/dir", Email: "ops@example.com", Names: names, SelfURL: DefaultSelfURL, HTTPEntryPoint: "web",
+			RenewBefore: DefaultRenewBefore},
 		store: st, handler: &handler{chal: &challenges{}}, limits: DefaultLimits, history: h,
 		now: func() time.Time { return r.now }, logf: t.Logf,
 		routerSets: func(context.Context) ([]NameSet, error) { return r.routers, nil },
-		newIssuer:  func() (issuer, error) { return r.iss, nil },
+		newIssuer: func() (issuer, error) {
+			// As the lego issuer does: the registered account is stored.
+			return r.iss, st.saveAccount(&account{Email: "ops@example.com", KeyPEM: "KEY", URI: r.iss.Account()})
+		},
 	}
 	return r
 }
@@ -90,7 +93,7 @@ func TestOneOrderPerNameSetAndRestart(t *testing.T) {
 	// nothing and serves the same certificate at once.
 	r2 := newRig(t, dir, "whoami.skep.lab")
 	r2.routers = r.routers
-	r2.c.publish(mustCerts(t, r2.c.store))
+	r2.c.start()
 	cfg := served(t, r2.c.handler)
 	if n := len(cfg.TLS.Certificates); n != 2 {
 		t.Fatalf("restarted controller serves %d certificates before any step, want 2", n)
@@ -99,17 +102,13 @@ func TestOneOrderPerNameSetAndRestart(t *testing.T) {
 	if len(r2.iss.orders) != 0 {
 		t.Fatalf("restarted controller ordered %v", r2.iss.orders)
 	}
-	if got := r2.status(t).Certificates[1].Serial; got != serial {
+	st2 := r2.status(t)
+	if got := st2.Certificates[1].Serial; got != serial {
 		t.Fatalf("serial changed from %s to %s", serial, got)
 	}
-}
-
-func mustCerts(t *testing.T, s *store) []*Certificate {
-	c, err := s.certs()
-	if err != nil {
-		t.Fatal(err)
+	if st2.Account != st.Account {
+		t.Fatalf("account %q after the restart, was %q", st2.Account, st.Account)
 	}
-	return c
 }
 
 func TestRenewalThirtyDaysBeforeExpiry(t *testing.T) {
@@ -163,5 +162,27 @@ func TestRouterOutageKeepsNames(t *testing.T) {
 	r.c.step(context.Background())
 	if n := r.iss.orders["a.x.org"]; n != 2 {
 		t.Fatalf("a name seen before the outage was not renewed: %d orders", n)
+	}
+}
+
+// A CA that cannot be reached backs off like a failed order, and the
+// failure says what went wrong.
+func TestUnreachableCABacksOff(t *testing.T) {
+	r := newRig(t, t.TempDir(), "a.x.org")
+	calls := 0
+	r.c.newIssuer = func() (issuer, error) {
+		calls++
+		return nil, errors.New("get directory at 'https://ca.test/dir': dial tcp: connection refused")
+	}
+	for i := 0; i < 5; i++ {
+		r.c.step(context.Background())
+		r.now = r.now.Add(10 * time.Second)
+	}
+	if calls != 1 {
+		t.Fatalf("%d attempts to reach the CA within 50 s, want 1 (backoff)", calls)
+	}
+	st := r.status(t)
+	if len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Error, "ACME account: get directory") {
+		t.Fatalf("failures %+v", st.Failures)
 	}
 }

@@ -28,18 +28,17 @@ import (
 
 // Config is what the controller is told by its service definition.
 type Config struct {
-	StateDir        string
-	Listen          string
-	CAURL           string
-	Email           string
-	CARoots         string // PEM file: extra roots for the CA's HTTPS endpoint
-	Names           []string
-	DockerHost      string
-	SelfURL         string // how Traefik reaches this controller
-	HTTPEntryPoint  string
-	HTTPSEntryPoint string
-	RenewBefore     time.Duration
-	Interval        time.Duration
+	StateDir       string
+	Listen         string
+	CAURL          string
+	Email          string
+	CARoots        string // PEM file: extra roots for the CA's HTTPS endpoint
+	Names          []string
+	DockerHost     string
+	SelfURL        string // how Traefik reaches this controller
+	HTTPEntryPoint string
+	RenewBefore    time.Duration
+	Interval       time.Duration
 }
 
 // Defaults of the flags; apply passes the values it needs explicitly.
@@ -84,7 +83,6 @@ func parseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.DockerHost, "docker-host", DefaultDockerHost, "read-only Docker API to read services' labels from")
 	fs.StringVar(&c.SelfURL, "self-url", DefaultSelfURL, "URL at which Traefik reaches this controller")
 	fs.StringVar(&c.HTTPEntryPoint, "http-entrypoint", ingress.EntryPointWeb, "Traefik's HTTP entry point")
-	fs.StringVar(&c.HTTPSEntryPoint, "https-entrypoint", ingress.EntryPointWebSecure, "Traefik's HTTPS entry point")
 	fs.DurationVar(&c.RenewBefore, "renew-before", DefaultRenewBefore, "renew a certificate this long before it expires")
 	fs.DurationVar(&c.Interval, "interval", DefaultInterval, "how often to look for new names and due renewals")
 	if err := fs.Parse(args); err != nil {
@@ -158,14 +156,7 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) error {
 			return newLegoIssuer(st, cfg.CAURL, cfg.Email, cfg.CARoots, chal, logf)
 		},
 	}
-	// What is stored is served at once, before any order: a controller
-	// restarted elsewhere hands Traefik the same certificates right away.
-	certs, err := st.certs()
-	if err != nil {
-		logf("reading stored certificates: %v", err)
-	}
-	c.publish(certs)
-	logf("serving %d stored certificate(s); ACME directory %s", len(c.serving(certs)), cfg.CAURL)
+	c.start()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -189,4 +180,11 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) error {
 		case <-t.C:
 		}
 	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none yet"
+	}
+	return s
 }

@@ -102,10 +102,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // traefikConfig is Traefik's dynamic configuration: every certificate
 // (PEM inline: Traefik's certFile/keyFile take content as well as paths)
-// and routers sending HTTP-01 challenges to the controller, above any user
-// router: one on the HTTP entry point, and one on the HTTPS entry point for
-// a CA that followed a redirect to HTTPS.
-func traefikConfig(certs []*Certificate, selfURL, httpEP, httpsEP string) ([]byte, error) {
+// and a router on the HTTP entry point sending HTTP-01 challenges to the
+// controller, above any user router and above the redirect to HTTPS.
+func traefikConfig(certs []*Certificate, selfURL, httpEP string) ([]byte, error) {
 	type server struct {
 		URL string `json:"url"`
 	}
@@ -121,13 +120,6 @@ func traefikConfig(certs []*Certificate, selfURL, httpEP, httpsEP string) ([]byt
 					"priority":    ChallengePriority,
 					"entryPoints": []string{httpEP},
 					"service":     "skep-acme-challenge",
-				},
-				"skep-acme-challenge-tls": map[string]any{
-					"rule":        "PathPrefix(`" + challengePrefix + "`)",
-					"priority":    ChallengePriority,
-					"entryPoints": []string{httpsEP},
-					"service":     "skep-acme-challenge",
-					"tls":         map[string]any{},
 				},
 			},
 			"services": map[string]any{

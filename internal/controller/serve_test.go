@@ -77,7 +77,7 @@ func TestServeTraefikConfigAndChallenges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := traefikConfig([]*Certificate{cert}, "http://skep-controller:8080", "web", "websecure")
+	cfg, err := traefikConfig([]*Certificate{cert}, "http://skep-controller:8080", "web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,13 +87,13 @@ func TestServeTraefikConfigAndChallenges(t *testing.T) {
 		!strings.Contains(got.TLS.Certificates[0].KeyFile, "PRIVATE KEY") {
 		t.Fatalf("tls section %+v", got.TLS)
 	}
-	web, tls := got.HTTP.Routers["skep-acme-challenge"], got.HTTP.Routers["skep-acme-challenge-tls"]
+	if len(got.HTTP.Routers) != 1 {
+		t.Fatalf("routers %+v, want only the challenge router", got.HTTP.Routers)
+	}
+	web := got.HTTP.Routers["skep-acme-challenge"]
 	if web.Rule != "PathPrefix(`/.well-known/acme-challenge/`)" || web.Priority != ChallengePriority ||
 		len(web.EntryPoints) != 1 || web.EntryPoints[0] != "web" || web.TLS != nil {
 		t.Fatalf("HTTP challenge router %+v", web)
-	}
-	if tls.EntryPoints[0] != "websecure" || tls.TLS == nil || tls.Service != web.Service {
-		t.Fatalf("HTTPS challenge router %+v", tls)
 	}
 	if s := got.HTTP.Services[web.Service].LoadBalancer.Servers; len(s) != 1 || s[0].URL != "http://skep-controller:8080" {
 		t.Fatalf("challenge service %+v", s)

@@ -77,6 +77,8 @@ func ListenScript(iface string) []string {
 // keepalived image (host network, NET_RAW and NET_ADMIN only) and returns
 // the strangers heard on routerID.
 func Listen(ctx context.Context, cli client.APIClient, image, iface string, routerID int, ours []string) ([]Stranger, error) {
+	ctx, cancel := context.WithTimeout(ctx, ListenFor+30*time.Second)
+	defer cancel()
 	cfg := &container.Config{Image: image, Entrypoint: ListenScript(iface), Labels: map[string]string{"skep.component": "vip-probe"}}
 	hc := &container.HostConfig{
 		NetworkMode: "host",
@@ -90,25 +92,36 @@ func Listen(ctx context.Context, cli client.APIClient, image, iface string, rout
 		return nil, fmt.Errorf("listen for VRRP routers: %w", err)
 	}
 	defer cli.ContainerRemove(context.WithoutCancel(ctx), created.ID, container.RemoveOptions{Force: true})
-	wait, errc := cli.ContainerWait(ctx, created.ID, container.WaitConditionNextExit)
+	// Attached before it starts, so no line is missed; the log (journald
+	// on skep hosts) is the fallback when the transport cannot attach.
+	var out, errb bytes.Buffer
+	att, attachErr := cli.ContainerAttach(ctx, created.ID, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if attachErr == nil {
+		defer att.Close()
+	}
+	wait, waitErr := cli.ContainerWait(ctx, created.ID, container.WaitConditionNextExit)
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		return nil, fmt.Errorf("listen for VRRP routers: %w", err)
 	}
+	if attachErr == nil {
+		if _, err := stdcopy.StdCopy(&out, &errb, att.Reader); err != nil {
+			return nil, fmt.Errorf("listen for VRRP routers: %w", err)
+		}
+	}
 	select {
 	case <-wait:
-	case err := <-errc:
-		return nil, fmt.Errorf("listen for VRRP routers: %w", err)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	rc, err := cli.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true})
-	if err != nil {
+	case err := <-waitErr:
 		return nil, fmt.Errorf("listen for VRRP routers: %w", err)
 	}
-	defer rc.Close()
-	var out, errb bytes.Buffer
-	if _, err := stdcopy.StdCopy(&out, &errb, rc); err != nil {
-		return nil, fmt.Errorf("listen for VRRP routers: %w", err)
+	if attachErr != nil {
+		rc, err := cli.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true})
+		if err != nil {
+			return nil, fmt.Errorf("listen for VRRP routers: %w (attach: %v)", err, attachErr)
+		}
+		defer rc.Close()
+		if _, err := stdcopy.StdCopy(&out, &errb, rc); err != nil {
+			return nil, fmt.Errorf("listen for VRRP routers: %w", err)
+		}
 	}
 	return ParseAdverts(out.String(), routerID, ours), nil
 }

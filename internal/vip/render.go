@@ -112,11 +112,12 @@ global_defs {
     # The track and notify scripts are skep's, in the image, owned by root.
     script_user root
     enable_script_security
-    # A master that hears a higher-priority advert answers once before it
-    # yields, so the new master re-sends its gratuitous ARPs: after two
-    # masters (a partition healing, a frozen node thawing) the network's
-    # last word is the real master's.
+    # After two masters (a partition healing, a frozen node thawing), the
+    # one that yields answers once with its lower priority, and a master
+    # that hears a lower priority re-sends its gratuitous ARPs: the
+    # network's last word on the VIP's MAC address is the real master's.
     vrrp_higher_prio_send_advert
+    vrrp_garp_lower_prio_repeat 5
     # Only the unicast peers below may speak to this router.
     vrrp_check_unicast_src
 }

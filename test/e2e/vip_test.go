@@ -3,9 +3,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -32,8 +34,8 @@ func TestVIP(t *testing.T) {
 		if got := nodeHolders(l.VIP); len(got) != 1 || got[0] != h {
 			t.Fatalf("status says %s holds the VIP, the nodes say %v", h, got)
 		}
-		if !sshBanner(l.VIP, time.Second) {
-			t.Fatalf("no answer from sshd at the VIP %s", l.VIP)
+		if !vipAnswers(l.VIP, time.Second) {
+			t.Fatalf("no answer from a swarm manager at the VIP %s:2377", l.VIP)
 		}
 	})
 
@@ -46,6 +48,10 @@ func TestVIP(t *testing.T) {
 			mustSkep(t, 30*time.Second, "lab", f.undo, "--name", labName, old)
 			waitHealthy(t, 3*time.Minute)
 			time.Sleep(5 * time.Second) // a late preemption would show here
+			// The lab host must reach the holder, not a stale MAC address.
+			eventually(t, 5*time.Second, "the VIP answers after "+old+" came back", func() (bool, string) {
+				return vipAnswers(l.VIP, 300*time.Millisecond), "no answer at " + l.VIP + ":2377"
+			})
 			seen := watch()
 			// Moves of the VIP from one sole holder to another; a moment
 			// with two holders while one yields is not a move.
@@ -113,7 +119,70 @@ func TestVIP(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("foreign VRRP router on the router id refused", func(t *testing.T) {
+		foreignRouter(t, l)
+	})
 	waitHealthy(t, 3*time.Minute)
+}
+
+// foreignRouter takes the VIP away (apply without the vip section removes
+// keepalived), starts a stranger's keepalived on router id 51 from an
+// address no host has, and checks that apply refuses to start the VIP,
+// naming the stranger; then removes it and applies the VIP back.
+func foreignRouter(t *testing.T, l labInfo) {
+	data, err := os.ReadFile(l.ClusterFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	skipping := false
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if line != "" && line[0] != ' ' && line[0] != '#' {
+			skipping = strings.HasPrefix(line, "vip:")
+		}
+		if !skipping {
+			kept = append(kept, line)
+		}
+	}
+	novip := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(novip, []byte(strings.Join(kept, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := mustSkep(t, 3*time.Minute, "apply", "-f", novip)
+	if n := strings.Count(r.stdout, "remove container skep-keepalived"); n != 3 {
+		t.Fatalf("apply without vip removed keepalived %d times, want 3:\n%s", n, r.stdout)
+	}
+	node := labName + "-node3"
+	prefix := l.VIP[:strings.LastIndex(l.VIP, ".")+1]
+	stranger, other := prefix+"240", prefix+"249"
+	img := docker(t, "exec", node, "sh", "-c", "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^skep-keepalived:' | head -n1")
+	conf := "vrrp_instance stranger {\n state BACKUP\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n mcast_src_ip " + stranger +
+		"\n virtual_ipaddress {\n  " + other + "/32\n }\n}\n"
+	docker(t, "exec", node, "sh", "-c", "ip addr add "+stranger+"/32 dev eth0 && mkdir -p /tmp/stranger && printf '%s' '"+conf+"' > /tmp/stranger/keepalived.conf")
+	docker(t, "exec", node, "docker", "run", "-d", "--name", "stranger", "--network", "host", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW",
+		"--cap-add", "NET_BROADCAST", "-v", "/tmp/stranger:/stranger:ro", "--entrypoint", "keepalived", img, "-n", "-l", "-P", "-f", "/stranger/keepalived.conf")
+	defer func() {
+		docker(t, "exec", node, "sh", "-c", "docker rm -f stranger >/dev/null; ip addr del "+stranger+"/32 dev eth0; rm -rf /tmp/stranger")
+		mustSkep(t, 3*time.Minute, "apply", "--lab", labName)
+		waitHealthy(t, 3*time.Minute)
+	}()
+	time.Sleep(3 * time.Second) // the stranger's first adverts
+	r = skep(t, 3*time.Minute, "apply", "--lab", labName)
+	if r.code == 0 || !strings.Contains(r.stderr+r.stdout, "another VRRP router uses router id 51") || !strings.Contains(r.stderr+r.stdout, stranger) {
+		t.Fatalf("apply with a stranger on router id 51: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if out := docker(t, "exec", labName+"-"+n, "sh", "-c", "docker ps -q --filter name=skep-keepalived"); out != "" {
+			t.Fatalf("%s runs keepalived though apply refused", n)
+		}
+	}
+	t.Logf("refused: %s", lastLine(r.stderr))
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // vipHolder waits until status names exactly one holder and returns it.
@@ -163,7 +232,7 @@ func vipMoves(t *testing.T, vip, old string, fault func()) time.Duration {
 	fault()
 	deadline := start.Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if sshBanner(vip, 300*time.Millisecond) {
+		if vipAnswers(vip, 300*time.Millisecond) {
 			if hs := nodeHolders(vip); len(hs) == 1 && hs[0] != old {
 				return time.Since(start)
 			}
@@ -206,15 +275,23 @@ func watchHolders(vip string) func() []string {
 	}
 }
 
-// sshBanner tells whether sshd answers at the VIP: a banner, not just a
-// TCP handshake, which a frozen node's kernel still completes.
-func sshBanner(vip string, within time.Duration) bool {
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(vip, "22"), within)
+// vipAnswers tells whether a swarm manager answers at the VIP: the start
+// of a TLS handshake on 2377, an application's answer rather than a TCP
+// handshake (which a frozen node's kernel still completes), and not sshd,
+// whose per-source penalties lock out a host that probes it often.
+func vipAnswers(vip string, within time.Duration) bool {
+	raw, err := net.DialTimeout("tcp", net.JoinHostPort(vip, "2377"), within)
 	if err != nil {
 		return false
 	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(within))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "SSH-")
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(within))
+	got := false
+	conn := tls.Client(raw, &tls.Config{InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(certs [][]byte, _ [][]*x509.Certificate) error {
+			got = len(certs) > 0
+			return errors.New("probe done")
+		}})
+	_ = conn.Handshake()
+	return got
 }
