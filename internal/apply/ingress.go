@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -180,10 +181,11 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 		if img.recipe == nil {
 			continue
 		}
-		for _, h := range st.lacking[img.tag] {
+		// One step per image, shipped to every host lacking it in parallel.
+		if hosts := st.lacking[img.tag]; len(hosts) > 0 {
 			r := img.recipe
-			steps = append(steps, Step{Host: h, Action: "load image " + img.tag, Reason: "a manager runs ingress tasks and no registry serves the image",
-				run: func(ctx context.Context) error { _, err := e.images.ensure(ctx, e, h, r); return err }})
+			steps = append(steps, Step{Host: strings.Join(hosts, ","), Action: "load image " + img.tag, Reason: "managers run ingress tasks and no registry serves the image",
+				run: func(ctx context.Context) error { _, err := e.images.ensureAll(ctx, e, hosts, r); return err }})
 		}
 	}
 	proxy := ingress.WithHash(ingress.ProxySpec(w.proxyImage))
@@ -344,7 +346,7 @@ func waitServiceRunning(ctx context.Context, mgr client.APIClient, name, hash st
 	}
 }
 
-func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string, want int) (bool, string, error) {
+func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string, count int) (bool, string, error) {
 	svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return false, "", err
@@ -363,20 +365,24 @@ func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string
 	if err != nil {
 		return false, "", err
 	}
+	// Right after an update the old tasks still run and the update may not
+	// have started: only tasks of the current container spec count.
+	want, _ := json.Marshal(svc.Spec.TaskTemplate.ContainerSpec)
 	nodes := map[string]bool{}
 	var errs []string
 	for _, t := range tasks {
-		if t.Status.State == swarm.TaskStateRunning && t.Spec.ContainerSpec != nil && t.Spec.ContainerSpec.Image == svc.Spec.TaskTemplate.ContainerSpec.Image {
+		got, _ := json.Marshal(t.Spec.ContainerSpec)
+		if t.Status.State == swarm.TaskStateRunning && string(got) == string(want) {
 			nodes[t.NodeID] = true
 		} else if t.Status.Err != "" {
 			errs = append(errs, t.Status.Err)
 		}
 	}
-	why := fmt.Sprintf("%d of %d tasks running", len(nodes), want)
+	why := fmt.Sprintf("%d of %d tasks of the current spec running", len(nodes), count)
 	if len(errs) > 0 {
 		why += "; " + errs[0]
 	}
-	return len(nodes) >= want, why, nil
+	return len(nodes) >= count, why, nil
 }
 
 func contains(list []string, s string) bool {

@@ -50,12 +50,8 @@ func TestIngressFresh(t *testing.T) {
 	want := strings.Join([]string{
 		"node1: create overlay network skep-public",
 		"node1: create overlay network skep-socket-proxy",
-		"node1: load image skep-socket-proxy:p1",
-		"node2: load image skep-socket-proxy:p1",
-		"node3: load image skep-socket-proxy:p1",
-		"node1: load image skep-traefik:t1",
-		"node2: load image skep-traefik:t1",
-		"node3: load image skep-traefik:t1",
+		"node1,node2,node3: load image skep-socket-proxy:p1",
+		"node1,node2,node3: load image skep-traefik:t1",
 		"node1: create service skep-socket-proxy",
 		"node1: create service skep-traefik",
 	}, "\n")

@@ -84,6 +84,7 @@ func TestPlanStorageFresh(t *testing.T) {
 		"node1: add node2 (127.0.0.12) to the GlusterFS pool",
 		"node1: add node3 (127.0.0.13) to the GlusterFS pool",
 		"node1: create volume skep-data, replica 3, bricks /var/lib/skep/brick on node1, node2, node3",
+		"node1: set volume option cluster.heal-timeout 10",
 		"node1: set volume option cluster.quorum-type auto",
 		"node1: set volume option cluster.self-heal-daemon on",
 		"node1: set volume option cluster.server-quorum-type server",

@@ -47,6 +47,13 @@ func ContainerSpec(image string, s *config.Storage) Spec {
 		// which only CAP_SYS_ADMIN may write. Nothing wider (--privileged)
 		// is needed.
 		CapAdd: []string{"SYS_ADMIN"},
+		// glusterd mounts the volume itself (FUSE) for some operations,
+		// such as reset-brick when a lost brick is rebuilt; the engine's
+		// default AppArmor profile forbids mounts.
+		Resources: container.Resources{Devices: []container.DeviceMapping{{
+			PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm",
+		}}},
+		SecurityOpt: []string{"apparmor=unconfined"},
 	}
 	sum, _ := json.Marshal(struct {
 		C *container.Config
