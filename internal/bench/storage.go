@@ -101,11 +101,15 @@ func Storage(ctx context.Context, cli *client.Client, o StorageOptions) ([]Row, 
 	if err != nil {
 		return nil, fmt.Errorf("apply after the stock run: %w", err)
 	}
+	afterApply, err := b.waitHealed(ctx, healLimit)
+	if err != nil {
+		return nil, err
+	}
 	rows = append(rows,
 		Row{"write stall on node1, node3 frozen", Secs(skepStall.write), "stock " + Secs(stockStall.write) + ", ratio " + Ratio(skepStall.write, stockStall.write)},
 		Row{"then read stall on node2", Secs(skepStall.read), "stock " + Secs(stockStall.read) + ", ratio " + Ratio(skepStall.read, stockStall.read)},
-		Row{"healed after unpause (status: bricks online, 0 pending)", Secs(skepStall.heal), "stock " + Secs(stockStall.heal)},
-		Row{fmt.Sprintf("apply restoring skep's options (%d changes)", len(res.Steps)), Secs(res.Elapsed), ""},
+		Row{"healed after unpause (status: bricks online, 0 pending)", healFigure(skepStall.heal), "stock " + healFigure(stockStall.heal)},
+		Row{fmt.Sprintf("apply restoring skep's options (%d changes)", len(res.Steps)), Secs(res.Elapsed), "then healed in " + healFigure(afterApply)},
 	)
 	return rows, nil
 }
@@ -224,24 +228,41 @@ func (b *storageBench) frozenStall(ctx context.Context, setting string) (stall, 
 	if err := thaw(); err != nil {
 		return s, err
 	}
+	// With stock options the heal may wait for the daemon's 10-minute
+	// crawl; the wait is bounded and an unfinished heal reported as such.
+	if s.heal, err = b.waitHealed(ctx, healLimit); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// healLimit bounds the wait for a heal after a thaw.
+const healLimit = 90 * time.Second
+
+// waitHealed polls status until the volume is healed, returning how long
+// that took, or -1 when it did not within limit.
+func (b *storageBench) waitHealed(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	start := time.Now()
-	for {
+	for time.Since(start) < limit {
 		r := status.Collect(ctx, b.c, status.Options{})
 		if healed(r.Storage) {
-			s.heal = time.Since(start)
-			break
-		}
-		if time.Since(start) > stallLimit {
-			return s, fmt.Errorf("%s: storage not healed %s after unpause: %v", setting, stallLimit, r.Problems)
+			return time.Since(start), nil
 		}
 		select {
 		case <-ctx.Done():
-			return s, ctx.Err()
+			return 0, ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	_, err = b.hosts["node1"].Sudo(ctx, "rm -f "+f)
-	return s, err
+	return -1, nil
+}
+
+// healFigure renders a heal time, or that it did not finish.
+func healFigure(d time.Duration) string {
+	if d < 0 {
+		return "not within " + Secs(healLimit)
+	}
+	return Secs(d)
 }
 
 func healed(st *status.Storage) bool {

@@ -85,7 +85,7 @@ func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s settings, %s trial %d: %w", setting, fault, i+1, err)
 				}
-				o.Logf("%s settings, %s of the holder: VIP answered again after %s", setting, faultWord(fault), d.Round(time.Millisecond))
+				o.Logf("%s settings, holder %s: VIP answered again after %s", setting, faultWord(fault), d.Round(time.Millisecond))
 				results[setting+" "+string(fault)] = append(results[setting+" "+string(fault)], d)
 			}
 		}
