@@ -237,8 +237,14 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 						if err := waitServing(ctx, e, h, true); err != nil {
 							return err
 						}
-						_, err := hs.Sudo(ctx, storage.Gluster("volume", "heal", s.Volume, "full"))
-						return err
+						// reset-brick marks the whole tree for healing onto the
+						// new brick; the self-heal daemon copies it. A full
+						// crawl asked for now only speeds that up, and is
+						// refused while the daemons still reconnect.
+						if _, err := hs.Sudo(ctx, storage.Gluster("volume", "heal", s.Volume, "full")); err != nil {
+							e.logf(h.Name, "full heal not started now (%v); the self-heal daemon rebuilds the brick on its own", err)
+						}
+						return nil
 					}})
 			}
 		}

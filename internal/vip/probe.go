@@ -70,7 +70,9 @@ func ParseAdverts(out string, routerID int, ours []string) []Stranger {
 // ones sent to this host.
 func ListenScript(iface string) []string {
 	secs := strconv.FormatFloat(ListenFor.Seconds(), 'f', 1, 64)
-	return []string{"sh", "-c", "timeout " + secs + " tcpdump -n -t -l -i " + shellQuote(iface) + " -c 500 'ip proto 112' 2>/dev/null; true"}
+	// -Z root: tcpdump would otherwise drop to its own user, which this
+	// container (no SETUID/SETGID) cannot, and timeout could not stop it.
+	return []string{"sh", "-c", "timeout " + secs + " tcpdump -Z root -n -t -l -i " + shellQuote(iface) + " -c 500 'ip proto 112'; true"}
 }
 
 // Listen runs the probe on a host in a throwaway container of the
@@ -122,6 +124,10 @@ func Listen(ctx context.Context, cli client.APIClient, image, iface string, rout
 		if _, err := stdcopy.StdCopy(&out, &errb, rc); err != nil {
 			return nil, fmt.Errorf("listen for VRRP routers: %w", err)
 		}
+	}
+	// tcpdump says it listens on stderr; without that line it heard nothing.
+	if !strings.Contains(errb.String(), "listening on") {
+		return nil, fmt.Errorf("listen for VRRP routers on %s: tcpdump did not start: %s", iface, strings.TrimSpace(errb.String()))
 	}
 	return ParseAdverts(out.String(), routerID, ours), nil
 }
