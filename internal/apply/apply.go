@@ -118,6 +118,7 @@ func phases() []phase {
 		{"prepare host", planPrepare},
 		{"swarm", planSwarm},
 		{"node labels", planLabels},
+		{"images", planImages},
 		{"storage", planStorage},
 		{"vip", planVIP},
 		{"ingress", planIngress},

@@ -1,0 +1,117 @@
+package apply
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+
+	"skep/internal/ingress"
+	skimage "skep/internal/image"
+)
+
+// nodeImages lists, per host, the images the declared components will run
+// there. It mirrors the components' own choice of hosts: bricks for
+// GlusterFS, VIP hosts for keepalived, managers for Traefik, its socket
+// proxy and the controller.
+func nodeImages(e *env) map[string][]skimage.Recipe {
+	need := map[string][]skimage.Recipe{}
+	c := e.cluster
+	if c.Storage != nil {
+		for _, h := range c.BrickHosts() {
+			need[h.Name] = append(need[h.Name], glusterdRecipe)
+		}
+	}
+	if c.VIP != nil {
+		for _, h := range c.VIPHosts() {
+			need[h.Name] = append(need[h.Name], keepalivedRecipe)
+		}
+	}
+	if c.Ingress != nil {
+		for _, h := range c.Managers() {
+			need[h.Name] = append(need[h.Name], ingress.ProxyRecipe())
+			if c.Ingress.Image == "" {
+				need[h.Name] = append(need[h.Name], ingress.TraefikRecipe())
+			}
+			if c.ACME != nil {
+				need[h.Name] = append(need[h.Name], controllerRecipe())
+			}
+		}
+	}
+	return need
+}
+
+// planImages loads every image a host lacks in one save per host, all hosts
+// at once, before the components start. The images share the Debian base,
+// which then crosses the wire once per host instead of once per image and
+// host; the component phases find their images in place.
+func planImages(ctx context.Context, e *env) ([]Step, error) {
+	need := nodeImages(e)
+	lacking := map[string][]skimage.Recipe{}
+	var names []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for h, recipes := range need {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			missing := missingImages(ctx, e, h, recipes)
+			if len(missing) == 0 {
+				return
+			}
+			mu.Lock()
+			lacking[h] = missing
+			names = append(names, h)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(lacking) == 0 {
+		return nil, nil
+	}
+	sort.Strings(names)
+	tags := map[string]bool{}
+	for _, list := range lacking {
+		for _, r := range list {
+			t, _ := r.Tag()
+			tags[t] = true
+		}
+	}
+	var list []string
+	for t := range tags {
+		list = append(list, t)
+	}
+	sort.Strings(list)
+	return []Step{{
+		Host:   strings.Join(names, ","),
+		Action: "load images " + strings.Join(list, " "),
+		Reason: "the components run them there and no registry serves them",
+		run:    func(ctx context.Context) error { return e.images.preload(ctx, e, lacking) },
+	}}, nil
+}
+
+// missingImages asks the host's engine which of the recipes' images it
+// lacks. An unreachable engine counts as lacking them all: the load step
+// then reports the real error.
+func missingImages(ctx context.Context, e *env, hostName string, recipes []skimage.Recipe) []skimage.Recipe {
+	h, ok := e.hosts[hostName]
+	if !ok {
+		return nil
+	}
+	cli, err := h.Docker(ctx)
+	if err != nil {
+		return recipes
+	}
+	var out []skimage.Recipe
+	for _, r := range recipes {
+		tag, err := r.Tag()
+		if err != nil {
+			out = append(out, r)
+			continue
+		}
+		if _, err := cli.ImageInspect(ctx, tag); err != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
