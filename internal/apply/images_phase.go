@@ -6,8 +6,8 @@ import (
 	"strings"
 	"sync"
 
-	"skep/internal/ingress"
 	skimage "skep/internal/image"
+	"skep/internal/ingress"
 )
 
 // nodeImages lists, per host, the images the declared components will run
