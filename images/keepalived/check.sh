@@ -7,9 +7,9 @@
 #   skep-vip-check docker SOCKET   the Docker engine's /_ping
 case "$1" in
 http)
-	exec curl -fsS -o /dev/null --max-time 0.4 "$2" ;;
+	exec curl -fsS -o /dev/null --max-time 0.8 "$2" ;;
 docker)
-	exec curl -fsS -o /dev/null --max-time 0.4 --unix-socket "$2" http://engine/_ping ;;
+	exec curl -fsS -o /dev/null --max-time 0.8 --unix-socket "$2" http://engine/_ping ;;
 *)
 	echo "usage: skep-vip-check http URL | docker SOCKET" >&2
 	exit 2 ;;

@@ -34,14 +34,16 @@ const (
 // Priority is the base priority of the i-th (from 0) keepalived host.
 func Priority(i int) int { return BasePriority - i }
 
-// Track check timing: every half second, each run bounded below a second;
-// two failures in a row lower the priority and three successes restore it,
-// so one slow answer does not move the VIP and a flapping service does not
+// Track check timing: every half second, each run bounded below a second
+// (the check's own limit is 0.8s, see images/keepalived/check.sh); three
+// failures in a row lower the priority and three successes restore it, so
+// a slow answer or two from a busy engine do not move the VIP (seen in the
+// lab with two failures and a 0.4s limit) and a flapping service does not
 // pull it back and forth.
 const (
 	CheckInterval = 500 * time.Millisecond
-	CheckTimeout  = 800 * time.Millisecond
-	CheckFall     = 2
+	CheckTimeout  = 900 * time.Millisecond
+	CheckFall     = 3
 	CheckRise     = 3
 )
 
