@@ -2,6 +2,7 @@ package vip
 
 import (
 	"skep/internal/config"
+	"skep/internal/ingress"
 )
 
 // Check is what keepalived's track script asks on each host: whether the
@@ -11,29 +12,21 @@ type Check struct {
 	Target string
 }
 
-// TraefikPingPort is where every manager's Traefik answers /ping (published
-// in host mode by the ingress phase; the agreed contract between them).
-const TraefikPingPort = 8082
-
 // DockerSocket is the engine's socket, mounted into skep-keepalived (read
 // only) when the engine is what is tracked.
 const DockerSocket = "/var/run/docker.sock"
 
 // The checks skep uses.
 var (
-	TraefikPing  = Check{Kind: "http", Target: "http://127.0.0.1:8082/ping"}
+	TraefikPing  = Check{Kind: "http", Target: ingress.PingURL}
 	DockerEngine = Check{Kind: "docker", Target: DockerSocket}
 )
 
-// ingressPhaseExists says whether apply deploys Traefik. Until it does, the
-// VIP tracks the local Docker engine (what the ingress will run on); set it
-// when the ingress phase lands, and the VIP tracks Traefik wherever the
-// cluster file has an ingress section.
-const ingressPhaseExists = false
-
-// TrackCheck is the one place that decides what the VIP tracks.
+// TrackCheck is the one place that decides what the VIP tracks: the local
+// Traefik's ping wherever the cluster has ingress (the VIP exists to reach
+// it), else the local Docker engine.
 func TrackCheck(c *config.Cluster) Check {
-	if ingressPhaseExists && c.Ingress != nil {
+	if c.Ingress != nil {
 		return TraefikPing
 	}
 	return DockerEngine
