@@ -15,7 +15,6 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"skep/internal/apply"
 	"skep/internal/config"
 	"skep/internal/host"
 	skimage "skep/internal/image"
@@ -111,26 +110,11 @@ type IngressOptions struct {
 // straight from the container's published port), and requests/s and p99
 // latency of a bounded load through Traefik vs straight to the backend.
 func Ingress(ctx context.Context, local *client.Client, o IngressOptions) ([]Row, error) {
-	if _, err := lab.Load(o.Lab); err == nil {
-		return nil, fmt.Errorf("lab %s exists; the benchmark needs its own lab (choose another --name or run skep lab down --name %s)", o.Lab, o.Lab)
-	}
 	defer lab.Down(context.WithoutCancel(ctx), local, o.Lab, func(string, ...any) {})
-	l, err := lab.Up(ctx, local, lab.UpOptions{Name: o.Lab, Nodes: 3, Logf: o.Logf})
+	// Traefik is built once, then cached.
+	l, c, err := ownLab(ctx, local, o.Lab, o.Logf, nil)
 	if err != nil {
 		return nil, err
-	}
-	c, err := config.Load(l.ClusterFile)
-	if err != nil {
-		return nil, err
-	}
-	o.Logf("applying the lab's cluster file (Traefik is built once, then cached)")
-	if _, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: func(h, f string, a ...any) {
-		if h != "" {
-			f = h + ": " + f
-		}
-		o.Logf(f, a...)
-	}}); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
 	}
 	tag, err := ShipWhoami(ctx, local, c, o.Logf)
 	if err != nil {

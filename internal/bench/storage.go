@@ -43,28 +43,17 @@ func Storage(ctx context.Context, cli *client.Client, o StorageOptions) ([]Row, 
 	if o.MiB <= 0 {
 		o.MiB = 128
 	}
-	if _, err := lab.Load(o.Lab); err == nil {
-		return nil, fmt.Errorf("lab %s exists; the benchmark needs its own lab (choose another --name or run skep lab down --name %s)", o.Lab, o.Lab)
-	}
 	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
-	l, err := lab.Up(ctx, cli, lab.UpOptions{Name: o.Lab, Nodes: 3, Logf: o.Logf})
-	if err != nil {
-		return nil, err
-	}
-	full, err := config.Load(l.ClusterFile)
-	if err != nil {
-		return nil, err
-	}
 	// The swarm and the storage only: other components do not change how
 	// GlusterFS performs, and building them would only slow the benchmark.
-	c := &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, Storage: full.Storage, Path: full.Path}
+	l, c, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
+		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, Storage: full.Storage, Path: full.Path}
+	})
+	if err != nil {
+		return nil, err
+	}
 	if c.Storage == nil {
 		return nil, fmt.Errorf("lab %s has no storage section", o.Lab)
-	}
-	quiet := func(string, string, ...any) {}
-	o.Logf("applying the cluster file (swarm and storage)")
-	if _, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: quiet}); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
 	}
 	hosts, err := host.DialAll(ctx, host.Targets(c, false, 10*time.Second))
 	defer func() {
@@ -97,7 +86,7 @@ func Storage(ctx context.Context, cli *client.Client, o StorageOptions) ([]Row, 
 		return nil, err
 	}
 	o.Logf("applying again: skep's options come back")
-	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: quiet})
+	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: func(string, string, ...any) {}})
 	if err != nil {
 		return nil, fmt.Errorf("apply after the stock run: %w", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"skep/internal/apply"
 	"skep/internal/config"
 	"skep/internal/lab"
 	"skep/internal/vip"
@@ -49,28 +48,17 @@ func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 	if o.Trials < 1 {
 		o.Trials = 1
 	}
-	if _, err := lab.Load(o.Lab); err == nil {
-		return nil, fmt.Errorf("lab %s exists; the benchmark needs its own lab (choose another --name or run skep lab down --name %s)", o.Lab, o.Lab)
-	}
 	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
-	l, err := lab.Up(ctx, cli, lab.UpOptions{Name: o.Lab, Nodes: 3, Logf: o.Logf})
-	if err != nil {
-		return nil, err
-	}
-	full, err := config.Load(l.ClusterFile)
-	if err != nil {
-		return nil, err
-	}
 	// The swarm and the VIP only: other components do not change how the
 	// VIP moves, and building them would only slow the benchmark.
-	c := &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Path: full.Path}
+	l, c, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
+		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Path: full.Path}
+	})
+	if err != nil {
+		return nil, err
+	}
 	if c.VIP == nil {
 		return nil, fmt.Errorf("lab %s has no vip section", o.Lab)
-	}
-	quiet := func(string, string, ...any) {}
-	o.Logf("applying the cluster file (swarm and VIP)")
-	if _, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: true, Logf: quiet}); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
 	}
 	b := &vipBench{cli: cli, lab: l, c: c, logf: o.Logf}
 

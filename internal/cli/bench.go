@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/bench"
@@ -33,22 +36,30 @@ func newBenchApplyCommand() *cobra.Command {
   skep lab bench apply --cold=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := dockerClient()
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			p := newProgress(cmd.ErrOrStderr())
-			o.Logf = p.logf
-			rows, err := bench.Foundation(cmd.Context(), cli, o)
-			if err != nil {
-				return err
-			}
-			bench.Print(cmd.OutOrStdout(), "skep apply benchmark", rows)
-			return nil
+			return runBench(cmd, "skep apply benchmark", func(ctx context.Context, cli *client.Client, logf func(string, ...any)) ([]bench.Row, error) {
+				o.Logf = logf
+				return bench.Foundation(ctx, cli, o)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Lab, "name", "bench", "name of the throwaway lab")
 	cmd.Flags().BoolVar(&o.Cold, "cold", true, "remove the cached base and node images first, to time a build from scratch")
 	return cmd
+}
+
+// runBench runs one benchmark against the local engine with progress lines
+// on stderr and prints its table on stdout.
+func runBench(cmd *cobra.Command, title string, run func(ctx context.Context, cli *client.Client, logf func(string, ...any)) ([]bench.Row, error)) error {
+	cli, err := dockerClient()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	p := newProgress(cmd.ErrOrStderr())
+	rows, err := run(cmd.Context(), cli, p.logf)
+	if err != nil {
+		return err
+	}
+	bench.Print(cmd.OutOrStdout(), title, rows)
+	return nil
 }

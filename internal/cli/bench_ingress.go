@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/bench"
@@ -26,19 +28,10 @@ requests/s and latency percentiles side by side. Traffic stays on the lab.`,
 			if o.Clients < 1 || o.Clients > 64 || o.Duration <= 0 || o.Duration > time.Minute {
 				return badInput(errors.New("--clients must be 1..64 and --duration at most 1m: the load stays bounded"), "")
 			}
-			cli, err := dockerClient()
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			p := newProgress(cmd.ErrOrStderr())
-			o.Logf = p.logf
-			rows, err := bench.Ingress(cmd.Context(), cli, o)
-			if err != nil {
-				return err
-			}
-			bench.Print(cmd.OutOrStdout(), "skep ingress benchmark", rows)
-			return nil
+			return runBench(cmd, "skep ingress benchmark", func(ctx context.Context, cli *client.Client, logf func(string, ...any)) ([]bench.Row, error) {
+				o.Logf = logf
+				return bench.Ingress(ctx, cli, o)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Lab, "name", "bench-ing", "name of the throwaway lab")

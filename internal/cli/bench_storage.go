@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/bench"
@@ -21,19 +24,10 @@ each figure beside its baseline with the ratio.`,
   skep lab bench storage --mib 64`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := dockerClient()
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			p := newProgress(cmd.ErrOrStderr())
-			o.Logf = p.logf
-			rows, err := bench.Storage(cmd.Context(), cli, o)
-			if err != nil {
-				return err
-			}
-			bench.Print(cmd.OutOrStdout(), "skep storage benchmark (GlusterFS replica 3)", rows)
-			return nil
+			return runBench(cmd, "skep storage benchmark (GlusterFS replica 3)", func(ctx context.Context, cli *client.Client, logf func(string, ...any)) ([]bench.Row, error) {
+				o.Logf = logf
+				return bench.Storage(ctx, cli, o)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Lab, "name", "bench-storage", "name of the throwaway lab")

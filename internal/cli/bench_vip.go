@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/bench"
@@ -26,19 +28,10 @@ stock figure and the ratio.`,
 			if o.Trials < 1 || o.Trials > 9 {
 				return badInput(errors.New("--trials must be 1..9: each trial kills or freezes a node"), "")
 			}
-			cli, err := dockerClient()
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			p := newProgress(cmd.ErrOrStderr())
-			o.Logf = p.logf
-			rows, err := bench.VIP(cmd.Context(), cli, o)
-			if err != nil {
-				return err
-			}
-			bench.Print(cmd.OutOrStdout(), "skep VIP failover benchmark", rows)
-			return nil
+			return runBench(cmd, "skep VIP failover benchmark", func(ctx context.Context, cli *client.Client, logf func(string, ...any)) ([]bench.Row, error) {
+				o.Logf = logf
+				return bench.VIP(ctx, cli, o)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Lab, "name", "bench-vip", "name of the throwaway lab")
