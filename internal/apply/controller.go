@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
@@ -118,16 +116,9 @@ func readControllerState(ctx context.Context, e *env, w controllerWant) (control
 	case !client.IsErrNotFound(err):
 		return st, fmt.Errorf("inspect service %s: %w", controller.ServiceName, err)
 	}
-	configs, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", controller.RootsConfigPrefix))})
-	if err != nil {
-		return st, fmt.Errorf("list configs: %w", err)
+	if st.configs, err = configNames(ctx, mgr, controller.RootsConfigPrefix); err != nil {
+		return st, err
 	}
-	for _, c := range configs {
-		if strings.HasPrefix(c.Spec.Name, controller.RootsConfigPrefix) {
-			st.configs = append(st.configs, c.Spec.Name)
-		}
-	}
-	sort.Strings(st.configs)
 	return st, nil
 }
 
@@ -136,13 +127,7 @@ func readControllerState(ctx context.Context, e *env, w controllerWant) (control
 func controllerSteps(e *env, st controllerState, w controllerWant) []Step {
 	var steps []Step
 	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
-		steps = append(steps, Step{Host: w.anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
-			_, mgr, err := liveAnchor(ctx, e)
-			if err != nil {
-				return err
-			}
-			return run(ctx, mgr)
-		}})
+		steps = append(steps, clusterStep(e, w.anchor, action, reason, run))
 	}
 	for _, h := range st.lackingDir {
 		h := h

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -138,16 +137,9 @@ func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState,
 	for _, s := range secrets {
 		st.secret = st.secret || s.Spec.Name == ingress.UsersSecret
 	}
-	configs, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", ingress.APIConfigPrefix))})
-	if err != nil {
-		return st, fmt.Errorf("list configs: %w", err)
+	if st.configs, err = configNames(ctx, mgr, ingress.APIConfigPrefix); err != nil {
+		return st, err
 	}
-	for _, c := range configs {
-		if strings.HasPrefix(c.Spec.Name, ingress.APIConfigPrefix) {
-			st.configs = append(st.configs, c.Spec.Name)
-		}
-	}
-	sort.Strings(st.configs)
 	return st, nil
 }
 
@@ -156,13 +148,7 @@ func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState,
 func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 	var steps []Step
 	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
-		steps = append(steps, Step{Host: w.anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
-			_, mgr, err := liveAnchor(ctx, e)
-			if err != nil {
-				return err
-			}
-			return run(ctx, mgr)
-		}})
+		steps = append(steps, clusterStep(e, w.anchor, action, reason, run))
 	}
 	for _, n := range ingress.Networks() {
 		if st.networks[n.Name] {

@@ -1,0 +1,43 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+// clusterStep is a change to swarm-wide objects (services, networks,
+// configs), logged under anchor and run through whichever manager answers.
+func clusterStep(e *env, anchor, action, reason string, run func(ctx context.Context, mgr client.APIClient) error) Step {
+	return Step{Host: anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
+		_, mgr, err := liveAnchor(ctx, e)
+		if err != nil {
+			return err
+		}
+		return run(ctx, mgr)
+	}}
+}
+
+// configNames lists the swarm configs whose names start with prefix, sorted.
+// Configs are immutable, so skep names each version by its content and
+// this tells which versions exist.
+func configNames(ctx context.Context, mgr client.APIClient, prefix string) ([]string, error) {
+	configs, err := mgr.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("name", prefix))})
+	if err != nil {
+		return nil, fmt.Errorf("list configs: %w", err)
+	}
+	var names []string
+	for _, c := range configs {
+		// The name filter matches substrings; keep true prefixes only.
+		if strings.HasPrefix(c.Spec.Name, prefix) {
+			names = append(names, c.Spec.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
