@@ -61,8 +61,11 @@ if [ -d /sys/module/vxlan ] || ip link add skep-vxprobe type vxlan id 4242 dstpo
   ip link del skep-vxprobe 2>/dev/null; echo vxlan=yes
 fi
 if [ -e /proc/net/ip_vs ] || [ -d /sys/module/ip_vs ] || modprobe -n ip_vs 2>/dev/null; then echo ipvs=yes; fi
+# A port counts as busy only when a program other than dockerd holds it:
+# the overlay networks' VXLAN sockets on 4789 belong to the kernel (no
+# owning process) and outlive a swarm leave for a while.
 if command -v ss >/dev/null 2>&1; then
-  ss -Hlntup 2>/dev/null | awk '$5 ~ /:(2377|7946|4789)$/ && $0 !~ /dockerd/ {print "busy=" $1 "/" $5}'
+  ss -Hlntup 2>/dev/null | awk '$5 ~ /:(2377|7946|4789)$/ && /users:/ && !/dockerd/ {print "busy=" $1 "/" $5}'
 fi
 `
 
