@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"skep/internal/config"
@@ -142,13 +141,8 @@ func joinHostErrors(errs map[string]error) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(errs))
-	for n := range errs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var list []error
-	for _, n := range names {
+	for _, n := range sortedHosts(errs) {
 		list = append(list, fmt.Errorf("%s: %w", n, errs[n]))
 	}
 	return errors.Join(list...)

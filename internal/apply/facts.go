@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -71,28 +70,11 @@ fi
 
 // gatherFacts collects facts from every host in parallel.
 func gatherFacts(ctx context.Context, hosts map[string]*host.Host) (*ClusterFacts, error) {
-	cf := &ClusterFacts{Hosts: map[string]*Facts{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := map[string]error{}
-	for name, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f, err := hostFacts(ctx, h)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[name] = err
-				return
-			}
-			cf.Hosts[name] = f
-		}()
-	}
-	wg.Wait()
-	if err := joinHostErrors(errs); err != nil {
+	all, err := onHosts(sortedHosts(hosts), func(name string) (*Facts, error) { return hostFacts(ctx, hosts[name]) })
+	if err != nil {
 		return nil, err
 	}
+	cf := &ClusterFacts{Hosts: all}
 	for name, f := range cf.Hosts {
 		if f.Swarm.InSwarm() && f.Swarm.Manager {
 			cli, err := hosts[name].Docker(ctx)

@@ -55,14 +55,7 @@ func (im *images) ensure(ctx context.Context, e *env, hostName string, r skimage
 	if err != nil {
 		return "", err
 	}
-	remote, err := e.hosts[hostName].Docker(ctx)
-	if err != nil {
-		return "", err
-	}
-	shipped, err := skimage.Ship(ctx, im.local, remote, tag)
-	for _, t := range shipped {
-		e.logf(hostName, "loaded image %s", t)
-	}
+	_, err = im.ship(ctx, e, hostName, tag)
 	return tag, err
 }
 
@@ -80,33 +73,21 @@ func (im *images) preload(ctx context.Context, e *env, need map[string][]skimage
 			tags[h] = append(tags[h], tag)
 		}
 	}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for h, list := range tags {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := func() error {
-				remote, err := e.hosts[h].Docker(ctx)
-				if err != nil {
-					return err
-				}
-				shipped, err := skimage.Ship(ctx, im.local, remote, list...)
-				for _, t := range shipped {
-					e.logf(h, "loaded image %s", t)
-				}
-				return err
-			}()
-			if err != nil {
-				mu.Lock()
-				errs[h] = err
-				mu.Unlock()
-			}
-		}()
+	_, err := onHosts(sortedHosts(tags), func(h string) ([]string, error) { return im.ship(ctx, e, h, tags[h]...) })
+	return err
+}
+
+// ship loads the tags the host lacks from the local engine, in one save.
+func (im *images) ship(ctx context.Context, e *env, hostName string, tags ...string) ([]string, error) {
+	remote, err := e.hosts[hostName].Docker(ctx)
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return joinHostErrors(errs)
+	shipped, err := skimage.Ship(ctx, im.local, remote, tags...)
+	for _, t := range shipped {
+		e.logf(hostName, "loaded image %s", t)
+	}
+	return shipped, err
 }
 
 // ensureAll is ensure on several hosts at once: the image is built once and
@@ -117,22 +98,8 @@ func (im *images) ensureAll(ctx context.Context, e *env, hostNames []string, r s
 	if err != nil {
 		return "", err
 	}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, h := range hostNames {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := im.ensure(ctx, e, h, r); err != nil {
-				mu.Lock()
-				errs[h] = err
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return tag, joinHostErrors(errs)
+	_, err = onHosts(hostNames, func(h string) (string, error) { return im.ensure(ctx, e, h, r) })
+	return tag, err
 }
 
 func (im *images) close() {

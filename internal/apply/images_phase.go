@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"sync"
 
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
@@ -47,29 +46,19 @@ func nodeImages(e *env) map[string][]skimage.Recipe {
 // host; the component phases find their images in place.
 func planImages(ctx context.Context, e *env) ([]Step, error) {
 	need := nodeImages(e)
+	missing, _ := onHosts(sortedHosts(need), func(h string) ([]skimage.Recipe, error) {
+		return missingImages(ctx, e, h, need[h]), nil
+	})
 	lacking := map[string][]skimage.Recipe{}
-	var names []string
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for h, recipes := range need {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			missing := missingImages(ctx, e, h, recipes)
-			if len(missing) == 0 {
-				return
-			}
-			mu.Lock()
-			lacking[h] = missing
-			names = append(names, h)
-			mu.Unlock()
-		}()
+	for h, list := range missing {
+		if len(list) > 0 {
+			lacking[h] = list
+		}
 	}
-	wg.Wait()
 	if len(lacking) == 0 {
 		return nil, nil
 	}
-	sort.Strings(names)
+	names := sortedHosts(lacking)
 	tags := map[string]bool{}
 	for _, list := range lacking {
 		for _, r := range list {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"skep/internal/config"
 )
 
 // Clock skew limits: Raft and swarm's mutual TLS tolerate little skew;
@@ -89,11 +91,22 @@ func abs(d time.Duration) time.Duration {
 	return d
 }
 
-func sortedHosts(m map[string]*Facts) []string {
+// sortedHosts is the host names of a per-host map, in order, so output and
+// errors read the same on every run.
+func sortedHosts[T any](m map[string]T) []string {
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	return names
+}
+
+// hostNames is the names of hosts, in file order.
+func hostNames(hosts []config.Host) []string {
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
 	return names
 }

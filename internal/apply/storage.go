@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -48,26 +47,14 @@ func gatherStorageFacts(ctx context.Context, e *env) (map[string]*storage.HostFa
 	for _, h := range e.cluster.BrickHosts() {
 		bricks[h.Name] = true
 	}
-	out := map[string]*storage.HostFacts{}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, h := range e.cluster.Hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := e.hosts[h.Name].Sudo(ctx, storage.FactsScript(e.cluster, h, bricks[h.Name], false))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[h.Name] = fmt.Errorf("gather storage facts: %w", err)
-				return
-			}
-			out[h.Name] = storage.ParseFacts(res)
-		}()
-	}
-	wg.Wait()
-	return out, joinHostErrors(errs)
+	return onHosts(hostNames(e.cluster.Hosts), func(name string) (*storage.HostFacts, error) {
+		h, _ := e.cluster.HostByName(name)
+		res, err := e.hosts[name].Sudo(ctx, storage.FactsScript(e.cluster, h, bricks[name], false))
+		if err != nil {
+			return nil, fmt.Errorf("gather storage facts: %w", err)
+		}
+		return storage.ParseFacts(res), nil
+	})
 }
 
 // storageSteps is the plan, from facts alone (tested without hosts). Steps

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"skep/internal/config"
@@ -48,26 +47,10 @@ func gatherVIPFacts(ctx context.Context, e *env) (map[string]*vipFacts, error) {
 			runs[h.Name] = true
 		}
 	}
-	out := map[string]*vipFacts{}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, h := range e.cluster.Hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f, err := hostVIPFacts(ctx, e, h, runs[h.Name])
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[h.Name] = err
-				return
-			}
-			out[h.Name] = f
-		}()
-	}
-	wg.Wait()
-	return out, joinHostErrors(errs)
+	return onHosts(hostNames(e.cluster.Hosts), func(name string) (*vipFacts, error) {
+		h, _ := e.cluster.HostByName(name)
+		return hostVIPFacts(ctx, e, h, runs[name])
+	})
 }
 
 func hostVIPFacts(ctx context.Context, e *env, h config.Host, runs bool) (*vipFacts, error) {
