@@ -230,11 +230,7 @@ func newLabSSHCommand() *cobra.Command {
   skep lab ssh node2 -- docker node ls`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := lab.Load(name)
-			if err != nil {
-				return badInput(err, "")
-			}
-			c, err := config.Load(l.ClusterFile)
+			l, c, err := labCluster(name)
 			if err != nil {
 				return err
 			}
@@ -254,4 +250,17 @@ func newLabSSHCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&name, "name", "skep", "lab name")
 	return cmd
+}
+
+// labCluster is a lab and its cluster file; an unknown lab is bad input.
+func labCluster(name string) (*lab.Lab, *config.Cluster, error) {
+	l, err := lab.Load(name)
+	if err != nil {
+		return nil, nil, badInput(err, "")
+	}
+	c, err := config.Load(l.ClusterFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, c, nil
 }

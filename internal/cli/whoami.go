@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"skep/internal/bench"
-	"skep/internal/config"
-	"skep/internal/lab"
 )
 
 // newLabWhoamiCommand is the lab's test backend: a tiny HTTP server that
@@ -53,11 +51,7 @@ func newLabWhoamiShipCommand() *cobra.Command {
 		Example: "  skep lab whoami ship --name skep",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := lab.Load(name)
-			if err != nil {
-				return badInput(err, "")
-			}
-			c, err := config.Load(l.ClusterFile)
+			_, c, err := labCluster(name)
 			if err != nil {
 				return err
 			}
