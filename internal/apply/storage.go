@@ -42,19 +42,50 @@ func planStorage(ctx context.Context, e *env) ([]Step, error) {
 }
 
 // gatherStorageFacts asks every host, in parallel, in one round trip each.
+// volume status is a transaction among all glusterds: only the first
+// brick host asks it, and the next whose glusterd runs only when that
+// gave no answer (never two at once).
 func gatherStorageFacts(ctx context.Context, e *env) (map[string]*storage.HostFacts, error) {
 	bricks := map[string]bool{}
 	for _, h := range e.cluster.BrickHosts() {
 		bricks[h.Name] = true
 	}
-	return onHosts(hostNames(e.cluster.Hosts), func(name string) (*storage.HostFacts, error) {
-		h, _ := e.cluster.HostByName(name)
-		res, err := e.hosts[name].Sudo(ctx, storage.FactsScript(e.cluster, h, bricks[name], false))
-		if err != nil {
-			return nil, fmt.Errorf("gather storage facts: %w", err)
-		}
-		return storage.ParseFacts(res), nil
+	first := e.cluster.BrickHosts()[0].Name
+	facts, err := onHosts(hostNames(e.cluster.Hosts), func(name string) (*storage.HostFacts, error) {
+		q := storage.Questions{Brick: bricks[name], Gluster: bricks[name], VolumeStatus: name == first}
+		return askStorage(ctx, e, name, q)
 	})
+	if err != nil {
+		return nil, err
+	}
+	answered := func(f *storage.HostFacts) bool { return f.Answered["volstatus"] && f.BricksErr == nil }
+	for _, h := range e.cluster.BrickHosts() {
+		f := facts[h.Name]
+		if answered(facts[first]) {
+			break // the usual case: the first brick host answered
+		}
+		if h.Name == first || !f.GlusterdRunning() {
+			continue
+		}
+		wide, err := askStorage(ctx, e, h.Name, storage.Questions{VolumeStatus: true})
+		if err != nil {
+			return nil, err
+		}
+		f.Bricks, f.BricksErr, f.Answered["volstatus"] = wide.Bricks, wide.BricksErr, wide.Answered["volstatus"]
+		if answered(f) {
+			break
+		}
+	}
+	return facts, nil
+}
+
+func askStorage(ctx context.Context, e *env, name string, q storage.Questions) (*storage.HostFacts, error) {
+	h, _ := e.cluster.HostByName(name)
+	res, err := e.hosts[name].Sudo(ctx, storage.FactsScript(e.cluster, h, q))
+	if err != nil {
+		return nil, fmt.Errorf("gather storage facts: %w", err)
+	}
+	return storage.ParseFacts(res), nil
 }
 
 // storageSteps is the plan, from facts alone (tested without hosts). Steps

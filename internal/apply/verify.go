@@ -3,32 +3,45 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/swarm"
-
-	skswarm "skep/internal/swarm"
+	"skep/internal/status"
 )
 
-// verify checks the outcome, not the steps: every declared host is a ready
-// node with its declared role and every manager is reachable.
+// verifyWait bounds how long apply waits, after its last change, for the
+// cluster to be healthy; verifyEvery is how often it says what it still
+// waits for.
+const (
+	verifyWait  = 120 * time.Second
+	verifyEvery = 10 * time.Second
+)
+
+// verify checks the outcome, not the steps: apply ends only when status
+// (the same code as `skep status`) finds no problem in the components the
+// cluster file declares, so the first screen after an apply is the truth
+// and it is healthy. What status could not learn in time (its "not known")
+// does not hold apply up; swarm nodes outside the cluster file are not
+// apply's to fix.
 func verify(ctx context.Context, e *env) error {
-	_, mgr, err := liveAnchor(ctx, e)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(60 * time.Second)
+	start := time.Now()
+	lastSaid := start
 	for {
-		problems, err := verifyOnce(ctx, e, mgr)
-		if err == nil && len(problems) == 0 {
-			e.logf("", "verified: %d nodes ready, %d managers reachable", len(e.cluster.Hosts), len(e.cluster.Managers()))
+		r := status.Collect(ctx, e.cluster, status.Options{AcceptNew: e.opts.AcceptNewHostKeys})
+		problems := r.DeclaredProblems()
+		if len(problems) == 0 {
+			e.logf("", "verified: status healthy (%d nodes ready, quorum, %s) after %s", len(e.cluster.Hosts), verifiedParts(r), time.Since(start).Round(100*time.Millisecond))
 			return nil
 		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("verify: %w", err)
-			}
-			return fmt.Errorf("verify: %v", problems)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(start) >= verifyWait {
+			return fmt.Errorf("verify: not healthy %s after the last change:\n  - %s\n(see skep status)", verifyWait, strings.Join(problems, "\n  - "))
+		}
+		if time.Since(lastSaid) >= verifyEvery {
+			lastSaid = time.Now()
+			e.logf("", "waiting for a healthy status (%s so far): %s", time.Since(start).Round(time.Second), strings.Join(problems, "; "))
 		}
 		select {
 		case <-ctx.Done():
@@ -38,33 +51,23 @@ func verify(ctx context.Context, e *env) error {
 	}
 }
 
-func verifyOnce(ctx context.Context, e *env, mgr interface {
-	NodeInspectWithRaw(context.Context, string) (swarm.Node, []byte, error)
-}) ([]string, error) {
-	var problems []string
-	for _, h := range e.cluster.Hosts {
-		cli, err := e.hosts[h.Name].Docker(ctx)
-		if err != nil {
-			return nil, err
-		}
-		st, err := skswarm.Inspect(ctx, cli)
-		if err != nil {
-			return nil, err
-		}
-		n, _, err := mgr.NodeInspectWithRaw(ctx, st.NodeID)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", h.Name, err))
-			continue
-		}
-		if n.Status.State != swarm.NodeStateReady {
-			problems = append(problems, fmt.Sprintf("%s: node %s", h.Name, n.Status.State))
-		}
-		if string(n.Spec.Role) != h.Role {
-			problems = append(problems, fmt.Sprintf("%s: role %s, declared %s", h.Name, n.Spec.Role, h.Role))
-		}
-		if h.Role == "manager" && (n.ManagerStatus == nil || n.ManagerStatus.Reachability != swarm.ReachabilityReachable) {
-			problems = append(problems, fmt.Sprintf("%s: manager not reachable", h.Name))
-		}
+// verifiedParts names what the healthy report covered besides the nodes.
+func verifiedParts(r *status.Report) string {
+	var parts []string
+	if r.Storage != nil {
+		parts = append(parts, "storage")
 	}
-	return problems, nil
+	if r.VIP != nil {
+		parts = append(parts, "VIP on "+r.VIP.Holder)
+	}
+	if r.Ingress != nil {
+		parts = append(parts, "ingress")
+	}
+	if r.Certificates != nil {
+		parts = append(parts, "controller")
+	}
+	if len(parts) == 0 {
+		return "swarm only"
+	}
+	return strings.Join(parts, ", ")
 }

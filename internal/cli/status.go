@@ -21,8 +21,11 @@ func NewStatusCommand(g *globals) *cobra.Command {
 		Short: "Show the cluster's health: nodes, roles, leader, quorum",
 		Long: `status reads every host (never changing anything) and shows one screen of
 health. It exits 0 when the cluster is healthy, 1 when it is not, 2 on bad
-input. A host that cannot be reached is shown as down with the reason; status
-gives up on a dead or frozen host within a few seconds.`,
+input. Only real faults are problems (a host not reachable, a container not
+running, a brick offline, a mount not answering, entries to heal, ...); what a
+host did not answer in time is listed under "not known" and does not make the
+cluster unhealthy. A host that cannot be reached is shown as down with the
+reason; status answers within about 3 seconds, even with a dead or frozen host.`,
 		Example: `  skep status
   skep status -f cluster.yaml --output json | jq .healthy`,
 		Args: cobra.NoArgs,

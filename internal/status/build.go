@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -181,10 +182,37 @@ func sameAddress(n dswarm.Node, addr string) bool {
 	return false
 }
 
+// findings are what Build concluded besides the sections: problems (real
+// faults, which make the cluster unhealthy) and what is not known (a host
+// that did not answer a question in time, which does not).
+type findings struct {
+	problems []string
+	unknown  []string
+	// strays are the problems about things the cluster file does not
+	// declare (swarm nodes outside it); apply cannot fix them.
+	strays []string
+}
+
+func (f *findings) problem(format string, args ...any) {
+	f.problems = append(f.problems, fmt.Sprintf(format, args...))
+}
+
+func (f *findings) notKnown(format string, args ...any) {
+	f.unknown = append(f.unknown, fmt.Sprintf(format, args...))
+}
+
+// notAnswered tells whether err means a question got no answer in time
+// (not known) rather than an answer that something failed.
+func notAnswered(err error) bool {
+	return storage.IsNoAnswer(err) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // Build turns gathered facts into a Report. It is pure: every health rule
-// lives here.
+// lives here. Only real faults are problems; what a host did not answer
+// in time is listed as not known and leaves the verdict alone.
 func Build(f Facts) *Report {
-	r := &Report{Cluster: f.Cluster, Problems: []string{}, Nodes: []Node{}}
+	r := &Report{Cluster: f.Cluster, Problems: []string{}, Unknown: []string{}, Nodes: []Node{}}
+	fd := &findings{}
 	v := pickView(f)
 	mapped := mapNodes(f, v)
 
@@ -193,9 +221,7 @@ func Build(f Facts) *Report {
 		if mapped[i] >= 0 {
 			n = &v.nodes[mapped[i]]
 		}
-		node, problems := buildNode(h, n, v)
-		r.Nodes = append(r.Nodes, node)
-		r.Problems = append(r.Problems, problems...)
+		r.Nodes = append(r.Nodes, buildNode(h, n, v, fd))
 	}
 
 	if v != nil {
@@ -220,27 +246,30 @@ func Build(f Facts) *Report {
 				name, shortID(n.ID), addr, n.Status.State))
 		}
 		sort.Strings(strays)
-		r.Problems = append(r.Problems, strays...)
+		fd.problems = append(fd.problems, strays...)
+		fd.strays = strays
 	}
 
-	sw, problems := buildSwarm(f, v, mapped)
-	r.Swarm = sw
-	r.Problems = append(r.Problems, problems...)
-	r.Ingress, problems = buildIngress(f)
-	r.Problems = append(r.Problems, problems...)
-	st, problems := buildStorage(f.File, f)
-	r.Storage = st
-	r.Problems = append(r.Problems, problems...)
-	r.VIP, problems = buildVIP(f)
-	r.Problems = append(r.Problems, problems...)
-	r.Certificates, problems = buildCertificates(f)
-	r.Problems = append(r.Problems, problems...)
+	r.Swarm = buildSwarm(f, v, mapped, fd)
+	r.Ingress = buildIngress(f, fd)
+	r.Storage = buildStorage(f.File, f, fd)
+	r.VIP = buildVIP(f, fd)
+	r.Certificates = buildCertificates(f, fd)
+	r.Problems = append(r.Problems, fd.problems...)
+	r.Unknown = append(r.Unknown, fd.unknown...)
+	r.strays = fd.strays
 	r.Healthy = len(r.Problems) == 0
 	return r
 }
 
 // buildNode reports one host; n is its swarm node in the view, if found.
-func buildNode(h HostFacts, n *dswarm.Node, v *view) (Node, []string) {
+func buildNode(h HostFacts, n *dswarm.Node, v *view, fd *findings) Node {
+	node, problems := nodeState(h, n, v, fd)
+	fd.problems = append(fd.problems, problems...)
+	return node
+}
+
+func nodeState(h HostFacts, n *dswarm.Node, v *view, fd *findings) (Node, []string) {
 	node := Node{Name: h.Name, Address: h.Address, Role: h.declaredRole(), State: StateUnknown}
 	if n != nil {
 		node.Role = nodeRole(*n)
@@ -269,7 +298,10 @@ func buildNode(h HostFacts, n *dswarm.Node, v *view) (Node, []string) {
 		return node, problems
 	}
 
-	if h.EngineErr != nil {
+	switch {
+	case h.EngineErr != nil && notAnswered(h.EngineErr):
+		fd.notKnown("%s", hostMessage(h.Name, h.EngineErr))
+	case h.EngineErr != nil:
 		problems = append(problems, hostMessage(h.Name, h.EngineErr))
 	}
 	if h.Swarm != nil && h.Swarm.Local != dswarm.LocalNodeStateActive {
@@ -321,10 +353,13 @@ func buildNode(h HostFacts, n *dswarm.Node, v *view) (Node, []string) {
 	return node, problems
 }
 
-// buildSwarm computes the control plane's health.
-func buildSwarm(f Facts, v *view, mapped []int) (*Swarm, []string) {
+// buildSwarm computes the control plane's health. Without any manager's
+// node list, quorum is not shown, and that is a problem: a swarm with a
+// leader lists its nodes.
+func buildSwarm(f Facts, v *view, mapped []int, fd *findings) *Swarm {
 	sw := &Swarm{}
 	var problems []string
+	defer func() { fd.problems = append(fd.problems, problems...) }()
 	if v == nil {
 		for _, h := range f.Hosts {
 			if h.declaredRole() == config.RoleManager {
@@ -342,7 +377,7 @@ func buildSwarm(f Facts, v *view, mapped []int) (*Swarm, []string) {
 			}
 		}
 		problems = append(problems, fmt.Sprintf("swarm: no quorum (%d of %d managers reachable)", sw.ReachableManagers, sw.Managers))
-		return sw, problems
+		return sw
 	}
 
 	hostOf := map[int]int{} // view node index -> host index
@@ -375,7 +410,7 @@ func buildSwarm(f Facts, v *view, mapped []int) (*Swarm, []string) {
 	if !sw.Quorum {
 		problems = append(problems, fmt.Sprintf("swarm: no quorum (%d of %d managers reachable)", sw.ReachableManagers, sw.Managers))
 	}
-	return sw, problems
+	return sw
 }
 
 func nodeRole(n dswarm.Node) string {

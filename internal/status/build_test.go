@@ -2,6 +2,7 @@ package status
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	dswarm "github.com/docker/docker/api/types/swarm"
 
 	"skep/internal/host"
+	"skep/internal/storage"
 	"skep/internal/swarm"
 )
 
@@ -96,6 +98,16 @@ func wantProblems(t *testing.T, r *Report, want ...string) {
 	}
 	if r.Healthy != (len(want) == 0) {
 		t.Errorf("healthy = %v with problems %q", r.Healthy, r.Problems)
+	}
+}
+
+func wantUnknown(t *testing.T, r *Report, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if !reflect.DeepEqual(r.Unknown, want) {
+		t.Errorf("unknown:\n got  %q\n want %q", r.Unknown, want)
 	}
 }
 
@@ -338,4 +350,22 @@ func TestDialCause(t *testing.T) {
 			t.Errorf("dialCause(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+// An engine that did not answer in time is not known (the swarm's view
+// still tells the node's state); one that refuses is a problem.
+func TestBuildEngineSilentVersusFailing(t *testing.T) {
+	h2 := up(2, true, healthyList()...)
+	h2.Swarm, h2.Nodes = nil, nil
+	h2.EngineErr = fmt.Errorf("node2: Docker engine: %w", &storage.NoAnswer{After: "3s"})
+	r := Build(facts(up(1, true, healthyList()...), h2, up(3, true, healthyList()...)))
+	wantProblems(t, r)
+	wantUnknown(t, r, "node2: Docker engine: no answer in 3s")
+	if n := nodeByName(t, r, "node2"); n.State != StateReady {
+		t.Errorf("node2 state %q, want ready by the swarm's view", n.State)
+	}
+
+	h2.EngineErr = errors.New("node2: Docker engine not reachable over SSH: connection refused")
+	r = Build(facts(up(1, true, healthyList()...), h2, up(3, true, healthyList()...)))
+	wantProblems(t, r, "node2: Docker engine not reachable over SSH: connection refused")
 }

@@ -2,7 +2,6 @@ package status
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"skep/internal/controller"
-	"skep/internal/host"
 )
 
 // Certificate is one certificate the controller serves to every Traefik.
@@ -21,7 +19,8 @@ type Certificate struct {
 }
 
 // HostCertificates is the controller's status file as one manager read it
-// (the file is on the shared volume, so any manager can).
+// in its status script (the file is on the shared volume, so any manager
+// can).
 type HostCertificates struct {
 	Status  *controller.Status // nil when missing or unreadable
 	Missing bool               // no status file yet
@@ -41,24 +40,6 @@ const (
 
 var statusPath = path.Join(controller.DefaultStateDir, controller.StatusFile)
 
-// readCertificates reads the controller's status over the host's SSH
-// connection (root-only file: through sudo), within timeout.
-func readCertificates(ctx context.Context, h *host.Host, timeout time.Duration) *HostCertificates {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	out, err := h.Sudo(ctx, fmt.Sprintf("if [ -f %[1]s ]; then cat %[1]s; else echo missing; fi", statusPath))
-	hc := &HostCertificates{ReadAt: time.Now()}
-	switch {
-	case err != nil:
-		hc.Err = fmt.Errorf("read %s: %w", statusPath, err)
-	case strings.TrimSpace(out) == "missing":
-		hc.Missing = true
-	default:
-		hc.Status, hc.Err = parseControllerStatus(out)
-	}
-	return hc
-}
-
 func parseControllerStatus(out string) (*controller.Status, error) {
 	var st controller.Status
 	if err := json.NewDecoder(bufio.NewReader(strings.NewReader(out))).Decode(&st); err != nil {
@@ -70,18 +51,28 @@ func parseControllerStatus(out string) (*controller.Status, error) {
 // buildCertificates reports the certificates of the freshest status any
 // manager read, and problems: no controller status, a stale one (the
 // controller is not running), failing orders with the CA's error, and
-// certificates close to expiry. nil when the cluster has no acme section.
-func buildCertificates(f Facts) ([]Certificate, []string) {
+// certificates close to expiry. A status no manager could read in time
+// is not known. nil when the cluster has no acme section.
+func buildCertificates(f Facts, fd *findings) []Certificate {
 	if f.File == nil || f.File.ACME == nil {
-		return nil, nil
+		return nil
 	}
+	certs, problems, unknown := judgeCertificates(f)
+	fd.problems = append(fd.problems, problems...)
+	fd.unknown = append(fd.unknown, unknown...)
+	return certs
+}
+
+func judgeCertificates(f Facts) ([]Certificate, []string, []string) {
 	var best *HostCertificates
-	var errs []string
+	var errs, silent []string
 	missing := false
 	for _, h := range f.Hosts {
 		c := h.Certificates
 		switch {
-		case c == nil:
+		case c == nil || !h.reachable():
+		case c.Err != nil && notAnswered(c.Err):
+			silent = append(silent, h.Name+": "+c.Err.Error())
 		case c.Err != nil:
 			errs = append(errs, h.Name+": "+c.Err.Error())
 		case c.Missing:
@@ -94,11 +85,13 @@ func buildCertificates(f Facts) ([]Certificate, []string) {
 	if best == nil {
 		switch {
 		case missing:
-			return certs, []string{"certificates: the controller has not written " + statusPath + " yet; is it running? (docker service ps " + controller.ServiceName + ")"}
+			return certs, []string{"certificates: the controller has not written " + statusPath + " yet; is it running? (docker service ps " + controller.ServiceName + ")"}, nil
 		case len(errs) > 0:
-			return certs, []string{"certificates: the controller's status could not be read (" + strings.Join(errs, "; ") + ")"}
+			return certs, []string{"certificates: the controller's status could not be read (" + strings.Join(errs, "; ") + ")"}, nil
+		case len(silent) > 0:
+			return certs, nil, []string{"certificates: the controller's status is not known (" + strings.Join(silent, "; ") + ")"}
 		}
-		return certs, []string{"certificates: no manager answered to read the controller's status"}
+		return certs, nil, []string{"certificates: the controller's status is not known (no manager answered)"}
 	}
 	var problems []string
 	st, now := best.Status, best.ReadAt
@@ -124,7 +117,7 @@ func buildCertificates(f Facts) ([]Certificate, []string) {
 		}
 		problems = append(problems, msg)
 	}
-	return certs, problems
+	return certs, problems, nil
 }
 
 // writeCertificates is the text block: one line per certificate.

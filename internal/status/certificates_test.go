@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"skep/internal/config"
 	"skep/internal/controller"
+	"skep/internal/storage"
 )
 
 func withACME(f Facts) Facts {
@@ -123,5 +125,26 @@ func TestParseControllerStatus(t *testing.T) {
 	}
 	if _, err := parseControllerStatus("not json"); err == nil {
 		t.Fatal("garbage parsed")
+	}
+}
+
+// A status file no manager read in time (the mount stalls while a peer is
+// frozen) is not known; one manager's fresh read is enough.
+func TestCertificatesNotKnown(t *testing.T) {
+	l := healthyList()
+	slow := func(h HostFacts) HostFacts {
+		h.Certificates = &HostCertificates{Err: fmt.Errorf("read %s: %w", statusPath, &storage.NoAnswer{After: "1.5s"}), ReadAt: ct0}
+		return h
+	}
+	r := Build(withACME(facts(slow(up(1, true, l...)), slow(up(2, true, l...)), slow(up(3, true, l...)))))
+	wantProblems(t, r)
+	wantUnknown(t, r, "certificates: the controller's status is not known (node1: read /var/data/skep/status.json: no answer in 1.5s; "+
+		"node2: read /var/data/skep/status.json: no answer in 1.5s; node3: read /var/data/skep/status.json: no answer in 1.5s)")
+
+	r = Build(withACME(facts(slow(up(1, true, l...)), certsRead(up(2, true, l...), goodStatus(ct0), ct0), slow(up(3, true, l...)))))
+	wantProblems(t, r)
+	wantUnknown(t, r)
+	if len(r.Certificates) != 1 {
+		t.Errorf("certificates %+v", r.Certificates)
 	}
 }

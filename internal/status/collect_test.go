@@ -143,7 +143,7 @@ func TestCollectTimeoutBoundsEverything(t *testing.T) {
 
 func TestOptionsDefaults(t *testing.T) {
 	o := Options{}.withDefaults()
-	if o.DialTimeout != 3*time.Second || o.CallTimeout != 3*time.Second || o.Timeout != 8*time.Second {
+	if o.DialTimeout != 2*time.Second || o.CallTimeout != 2*time.Second || o.Timeout != 3*time.Second {
 		t.Errorf("defaults = %+v", o)
 	}
 }

@@ -22,7 +22,7 @@ type Ingress struct {
 }
 
 // HostIngress is what one manager's Traefik answered; nil when not asked
-// (a worker, or a host whose engine did not answer).
+// (a worker, or a host not reachable).
 type HostIngress struct {
 	PingErr error
 }
@@ -48,7 +48,7 @@ func pingTraefik(ctx context.Context, h *host.Host) *HostIngress {
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return &HostIngress{PingErr: fmt.Errorf("no answer on %s%s: %v", addr, ingress.PingPath, unwrapURLError(err))}
+		return &HostIngress{PingErr: fmt.Errorf("no answer on %s%s: %w", addr, ingress.PingPath, unwrapURLError(err))}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
@@ -66,15 +66,14 @@ func unwrapURLError(err error) error {
 }
 
 // buildIngress reports which managers serve, and a problem for every
-// reachable manager whose Traefik does not answer. nil when the cluster
-// has no ingress.
-func buildIngress(f Facts) (*Ingress, []string) {
+// reachable manager whose Traefik does not answer (a ping that timed out
+// is not known). nil when the cluster has no ingress.
+func buildIngress(f Facts, fd *findings) *Ingress {
 	if f.File == nil || f.File.Ingress == nil {
-		return nil, nil
+		return nil
 	}
 	in := &Ingress{ServingOn: []string{}}
-	var problems []string
-	managers := 0
+	managers, silent := 0, 0
 	for _, h := range f.Hosts {
 		if h.declaredRole() != config.RoleManager {
 			continue
@@ -86,15 +85,18 @@ func buildIngress(f Facts) (*Ingress, []string) {
 			// silent, not a swarm manager) is reported already.
 		case h.Ingress.PingErr == nil:
 			in.ServingOn = append(in.ServingOn, h.Name)
+		case notAnswered(h.Ingress.PingErr):
+			silent++
+			fd.notKnown("%s: whether Traefik serves is not known (%s)", h.Name, trimHostPrefix(h.Name, h.Ingress.PingErr.Error()))
 		default:
-			problems = append(problems, fmt.Sprintf("%s: Traefik does not serve (%s); see docker service ps %s, or run skep apply",
-				h.Name, trimHostPrefix(h.Name, h.Ingress.PingErr.Error()), ingress.TraefikService))
+			fd.problem("%s: Traefik does not serve (%s); see docker service ps %s, or run skep apply",
+				h.Name, trimHostPrefix(h.Name, h.Ingress.PingErr.Error()), ingress.TraefikService)
 		}
 	}
-	if managers > 0 && len(in.ServingOn) == 0 {
-		problems = append(problems, "ingress: Traefik serves on no manager; HTTP(S) to the cluster fails")
+	if managers > 0 && len(in.ServingOn) == 0 && silent == 0 {
+		fd.problem("ingress: Traefik serves on no manager; HTTP(S) to the cluster fails")
 	}
-	return in, problems
+	return in
 }
 
 // writeText renders the ingress line of the status screen.

@@ -2,8 +2,10 @@ package status
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,5 +77,17 @@ func TestIngressAbsent(t *testing.T) {
 	out, _ := json.Marshal(r)
 	if r.Ingress != nil || strings.Contains(string(out), "ingress") {
 		t.Fatalf("ingress reported without a section: %s", out)
+	}
+}
+
+// A ping that got no answer in time is not known: no problem, and no
+// "serves on no manager" when the others serve or are not known either.
+func TestIngressPingNotKnown(t *testing.T) {
+	l := healthyList()
+	slow := fmt.Errorf("no answer on 127.0.0.1:8082/ping: %w", context.DeadlineExceeded)
+	r := Build(withIngress(facts(pinged(up(1, true, l...), slow), pinged(up(2, true, l...), slow), pinged(up(3, true, l...), slow))))
+	wantProblems(t, r)
+	if len(r.Unknown) != 3 || !strings.HasPrefix(r.Unknown[0], "node1: whether Traefik serves is not known (no answer on") {
+		t.Errorf("unknown %q", r.Unknown)
 	}
 }

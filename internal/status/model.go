@@ -8,6 +8,8 @@
 // every rule about health is unit-tested without Docker or SSH.
 package status
 
+import "slices"
+
 // Node states of the contract.
 const (
 	StateReady   = "ready"
@@ -23,14 +25,34 @@ type Report struct {
 	Cluster  string   `json:"cluster"`
 	Healthy  bool     `json:"healthy"`
 	Problems []string `json:"problems"` // never nil: always an array in JSON
-	Nodes    []Node   `json:"nodes"`
-	Swarm    *Swarm   `json:"swarm,omitempty"`
-	Ingress  *Ingress `json:"ingress,omitempty"`
-	Storage  *Storage `json:"storage,omitempty"`
-	VIP      *VIP     `json:"vip,omitempty"`
+	// Unknown lists what a host did not answer in time ("node1: heal
+	// status not known (no answer in 2s)"): not known, so not a problem,
+	// and not counted against Healthy. Never nil.
+	Unknown []string `json:"unknown"`
+	Nodes   []Node   `json:"nodes"`
+	Swarm   *Swarm   `json:"swarm,omitempty"`
+	Ingress *Ingress `json:"ingress,omitempty"`
+	Storage *Storage `json:"storage,omitempty"`
+	VIP     *VIP     `json:"vip,omitempty"`
 	// Certificates is set (possibly empty) when the cluster has an acme
 	// section; see certificates.go.
 	Certificates []Certificate `json:"certificates,omitempty"`
+
+	// strays are the problems about swarm nodes the cluster file does not
+	// declare: apply cannot fix them, so its verification ignores them.
+	strays []string
+}
+
+// DeclaredProblems are the problems of the components the cluster file
+// declares: all of them but swarm nodes outside the cluster file.
+func (r *Report) DeclaredProblems() []string {
+	out := []string{}
+	for _, p := range r.Problems {
+		if !slices.Contains(r.strays, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Node is one host of the cluster file as the swarm and SSH see it.

@@ -6,11 +6,14 @@ import (
 )
 
 // WriteJSON writes the report as indented JSON: the `skep status --output
-// json` contract of DESIGN.md. problems and nodes are always arrays.
+// json` contract of DESIGN.md. problems, unknown and nodes are always arrays.
 func (r *Report) WriteJSON(w io.Writer) error {
 	out := *r
 	if out.Problems == nil {
 		out.Problems = []string{}
+	}
+	if out.Unknown == nil {
+		out.Unknown = []string{}
 	}
 	if out.Nodes == nil {
 		out.Nodes = []Node{}

@@ -46,7 +46,7 @@ func TestWriteJSONContract(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
-	if k := keys(got); !reflect.DeepEqual(k, []string{"cluster", "healthy", "nodes", "problems", "swarm"}) {
+	if k := keys(got); !reflect.DeepEqual(k, []string{"cluster", "healthy", "nodes", "problems", "swarm", "unknown"}) {
 		t.Errorf("top-level keys = %v", k)
 	}
 	if got["cluster"] != "skep" || got["healthy"] != false {
@@ -86,6 +86,9 @@ func TestWriteJSONProblemsAlwaysArray(t *testing.T) {
 		}
 		if string(got["problems"]) != "[]" {
 			t.Errorf("problems = %s, want []\n%s", got["problems"], buf.String())
+		}
+		if string(got["unknown"]) != "[]" {
+			t.Errorf("unknown = %s, want []\n%s", got["unknown"], buf.String())
 		}
 		if s := string(got["nodes"]); s == "null" {
 			t.Errorf("nodes = null\n%s", buf.String())
@@ -127,6 +130,18 @@ func TestWriteText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
+	}
+}
+
+func TestWriteTextNotKnown(t *testing.T) {
+	r := sampleReport()
+	r.Unknown = []string{"storage: heal status not known (node1: no answer in 2s)"}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\nnot known (1):\n  - storage: heal status not known (node1: no answer in 2s)\n") {
+		t.Errorf("no not-known block in:\n%s", buf.String())
 	}
 }
 

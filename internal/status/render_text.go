@@ -11,7 +11,8 @@ import (
 
 // WriteText writes the report as one screen: a header with the cluster's
 // name and verdict, a table of nodes (the leader marked "*"), the swarm's
-// quorum line, and the problems.
+// quorum line, the problems, and what is not known (hosts that did not
+// answer a question in time).
 func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	verdict := "HEALTHY"
@@ -62,6 +63,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "\nproblems (%d):\n", len(r.Problems))
 		for _, p := range r.Problems {
 			fmt.Fprintf(bw, "  - %s\n", p)
+		}
+	}
+	if len(r.Unknown) > 0 {
+		fmt.Fprintf(bw, "\nnot known (%d):\n", len(r.Unknown))
+		for _, u := range r.Unknown {
+			fmt.Fprintf(bw, "  - %s\n", u)
 		}
 	}
 	return bw.Flush()

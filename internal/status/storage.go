@@ -1,14 +1,11 @@
 package status
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"skep/internal/config"
-	"skep/internal/host"
 	"skep/internal/storage"
 )
 
@@ -30,178 +27,116 @@ type Brick struct {
 	Online bool   `json:"online"`
 }
 
-// StorageFacts is what Gather learned about the storage.
-type StorageFacts struct {
-	Config     *config.Storage
-	BrickHosts []config.Host
-	Hosts      map[string]*storage.HostFacts // by host name; missing = no answer
-	Errs       map[string]error
-}
-
-// storageQuestion asks one host about its part of the storage, in one SSH
-// round trip, beside the engine calls; nil when the cluster has no storage.
-func storageQuestion(c *config.Cluster, h config.Host) func(ctx context.Context, hs *host.Host) (*storage.HostFacts, error) {
-	if c.Storage == nil {
-		return nil
-	}
-	brick := false
-	for _, b := range c.BrickHosts() {
-		brick = brick || b.Name == h.Name
-	}
-	script := storage.FactsScript(c, h, brick, brick)
-	return func(ctx context.Context, hs *host.Host) (*storage.HostFacts, error) {
-		out, err := hs.Sudo(ctx, script)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, errors.New("no answer in time")
-			}
-			return nil, err
-		}
-		return storage.ParseFacts(out), nil
-	}
-}
-
-// askStorage starts p's storage question; the returned wait blocks until it
-// is answered (or ctx ends). Until then the host counts as silent.
-func (p *probe) askStorage(ctx context.Context, hs *host.Host) (wait func()) {
-	if p.storage == nil {
-		return func() {}
-	}
-	p.update(func(f *HostFacts, _ *int) {
-		f.StorageErr = errors.New("no answer in time")
-	})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sf, err := p.storage(ctx, hs)
-		p.update(func(f *HostFacts, _ *int) { f.Storage, f.StorageErr = sf, err })
-	}()
-	return func() {
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-	}
-}
-
 // buildStorage computes the storage section from every host's answer.
-// Bricks are judged by the view of the brick host connected to the most
-// peers (a cut-off node sees only itself); pending heals and split-brain
-// entries by that host's heal summary, summed over bricks.
-func buildStorage(c *config.Cluster, f Facts) (*Storage, []string) {
+// The volume is judged by the brick host that knows it and is connected
+// to the most peers (a cut-off node sees only itself); bricks and heals
+// by the answer to the cluster-wide questions (asked of one brick host),
+// or, when that did not come, bricks by each host's own brick process.
+func buildStorage(c *config.Cluster, f Facts, fd *findings) *Storage {
 	if c == nil || c.Storage == nil {
-		return nil, nil
+		return nil
 	}
 	s := c.Storage
 	st := &Storage{Volume: s.Volume, Replica: s.Replica, Mount: s.Mount, Bricks: []Brick{}, MountedOn: []string{}}
-	var problems []string
-	add := func(format string, args ...any) {
-		problems = append(problems, "storage: "+fmt.Sprintf(format, args...))
-	}
+	add := func(format string, args ...any) { fd.problem("storage: "+format, args...) }
+	unknown := func(format string, args ...any) { fd.notKnown("storage: "+format, args...) }
 
 	byName := map[string]HostFacts{}
 	for _, h := range f.Hosts {
 		byName[h.Name] = h
 	}
-	// The view is the brick host that knows the volume and is connected to
-	// the most peers (a cut-off node sees only itself).
-	var view *storage.HostFacts
-	viewName, best := "", -1
-	var firstErr string
-	for _, b := range c.BrickHosts() {
-		h := byName[b.Name]
-		hf := h.Storage
-		switch {
-		case hf == nil:
-			if firstErr == "" && h.reachable() {
-				firstErr = fmt.Sprintf("%s: %v", b.Name, h.StorageErr)
-			}
-			continue
-		case hf.VolumeErr != nil:
-			if firstErr == "" {
-				firstErr = fmt.Sprintf("%s: volume info: %v", b.Name, hf.VolumeErr)
-			}
-			continue
-		case hf.Volume == nil:
-			continue
-		}
-		conn := 0
-		for _, p := range hf.Peers {
-			if p.Connected {
-				conn++
-			}
-		}
-		if conn > best {
-			view, viewName, best = hf, b.Name, conn
-		}
+	bricks := c.BrickHosts()
+
+	// The volume as the best-connected brick host that knows it sees it.
+	view, _ := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool { return hf.Volume != nil })
+	if view == nil {
+		volumeUnknown(s, bricks, byName, fd)
+	} else if !view.Volume.Started {
+		add("volume %s is not started; run skep apply", s.Volume)
 	}
 
-	for _, b := range c.BrickHosts() {
-		online := false
-		hf := byName[b.Name].Storage
+	// Bricks: the one answer to volume status, else each host's word.
+	status, statusHost := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool {
+		return hf.Answered["volstatus"] && hf.BricksErr == nil
+	})
+	if status == nil && view != nil {
+		why := firstFailure(bricks, byName, "volstatus", func(hf *storage.HostFacts) error { return hf.BricksErr })
+		if why == "" {
+			why = "no brick host answered in time"
+		}
+		unknown("volume status not known (%s); bricks judged by each host's brick process", why)
+	}
+	for _, b := range bricks {
+		h := byName[b.Name]
+		hf := h.Storage
+		online, known := false, true
 		switch {
-		case view == nil:
-		case view.BricksErr == nil:
+		case status != nil:
 			ref := storage.BrickRef(b, s)
-			for _, bs := range view.Bricks {
+			for _, bs := range status.Bricks {
 				if bs.Ref == ref {
 					online = bs.Online
 				}
 			}
+		case !h.reachable():
+		case hf == nil || !hf.Answered["container"] || (hf.GlusterdRunning() && !hf.Answered["brick_process"]):
+			known = false
 		default:
-			// volume status is a transaction among all glusterds and
-			// fails while one is frozen; then each host's own word on its
-			// brick process counts.
-			online = hf != nil && hf.GlusterdRunning() && hf.BrickProcess
+			online = hf.GlusterdRunning() && hf.BrickProcess
 		}
 		st.Bricks = append(st.Bricks, Brick{Node: b.Name, Online: online})
-		if view != nil && !online {
-			switch {
-			case !byName[b.Name].reachable():
-				add("brick of %s offline (host not reachable)", b.Name)
-			case hf != nil && !hf.GlusterdRunning():
-				add("brick of %s offline: %s is %s; run skep apply", b.Name, storage.ContainerName, orUnknown(hf.Container))
-			default:
-				add("brick of %s offline; run skep apply (it starts missing bricks), or see docker logs %s on %s", b.Name, storage.ContainerName, b.Name)
+		switch {
+		case online || view == nil:
+			// Without a volume there are no bricks to judge; the volume's
+			// own finding says why.
+		case !h.reachable():
+			add("brick of %s offline (host not reachable)", b.Name)
+		case !known:
+			unknown("brick of %s not known (%s)", b.Name, silence(h))
+		case hf != nil && hf.Answered["container"] && !hf.GlusterdRunning():
+			add("brick of %s offline: %s is %s; run skep apply", b.Name, storage.ContainerName, containerState(hf))
+		default:
+			by := "its brick process does not run"
+			if status != nil {
+				by = "volume status on " + statusHost + " says so"
 			}
+			add("brick of %s offline (%s); run skep apply (it starts missing bricks), or see docker logs %s on %s", b.Name, by, storage.ContainerName, b.Name)
 		}
-	}
-	if view == nil {
-		why := "no brick host answered"
-		if firstErr != "" {
-			why += " (" + firstErr + ")"
-		}
-		for _, b := range c.BrickHosts() {
-			hf := byName[b.Name].Storage
-			if hf != nil && hf.GlusterdRunning() && hf.Asked["volinfo"] && hf.VolumeErr == nil && hf.Volume == nil {
-				why = "it does not exist; run skep apply"
-				break
-			}
-		}
-		add("volume %s unknown: %s", s.Volume, why)
 	}
 
 	for _, h := range f.Hosts {
 		hf := h.Storage
 		switch {
-		case hf != nil && hf.Mounted():
-			st.MountedOn = append(st.MountedOn, h.Name)
 		case !h.reachable():
 			// Already a problem of its own.
-		case hf == nil:
-			add("%s: mount unknown (%v)", h.Name, h.StorageErr)
+		case hf == nil || !hf.Answered["mount"]:
+			unknown("%s: mount not known (%s)", h.Name, silence(h))
+		case hf.MountFS == "fuse.glusterfs" && !hf.Answered["mount_ok"]:
+			unknown("%s: whether %s answers is not known (%s)", h.Name, s.Mount, silence(h))
+		case hf.Mounted():
+			st.MountedOn = append(st.MountedOn, h.Name)
 		case hf.MountFS == "fuse.glusterfs":
 			add("%s: %s is mounted but does not answer", h.Name, s.Mount)
+		case hf.MountFS != "":
+			add("%s: a %s file system is mounted at %s, not the volume; run skep apply", h.Name, hf.MountFS, s.Mount)
 		default:
 			add("%s: %s is not mounted; run skep apply", h.Name, s.Mount)
 		}
 	}
 
 	if view != nil {
-		if view.HealErr != nil || !view.Asked["heal"] {
-			add("heal status unknown (%s: %v)", viewName, view.HealErr)
+		heal, _ := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool {
+			return hf.Answered["heal"] && hf.HealErr == nil
+		})
+		if heal == nil {
+			why := firstFailure(bricks, byName, "heal", func(hf *storage.HostFacts) error { return hf.HealErr })
+			if why == "" {
+				why = "no brick host answered in time"
+			}
+			unknown("heal status not known (%s)", why)
+			return st
 		}
-		for _, hb := range view.Heal {
+		for _, hb := range heal.Heal {
 			st.PendingHeal += hb.Pending
 			st.SplitBrain += hb.SplitBrain
 		}
@@ -212,7 +147,95 @@ func buildStorage(c *config.Cluster, f Facts) (*Storage, []string) {
 			add("%d entries in split brain: GlusterFS will not pick a copy on its own; resolve with gluster volume heal %s split-brain", st.SplitBrain, s.Volume)
 		}
 	}
-	return st, problems
+	return st
+}
+
+// bestAnswer is, among the brick hosts whose answer passes ok, the one
+// connected to the most peers (the first in cluster-file order among
+// equals), and its name; nil when none passes.
+func bestAnswer(bricks []config.Host, byName map[string]HostFacts, ok func(*storage.HostFacts) bool) (*storage.HostFacts, string) {
+	var best *storage.HostFacts
+	bestName, bestConn := "", -1
+	for _, b := range bricks {
+		hf := byName[b.Name].Storage
+		if hf == nil || !ok(hf) {
+			continue
+		}
+		conn := 0
+		for _, p := range hf.Peers {
+			if p.Connected {
+				conn++
+			}
+		}
+		if conn > bestConn {
+			best, bestName, bestConn = hf, b.Name, conn
+		}
+	}
+	return best, bestName
+}
+
+// firstFailure names the first brick host that was asked a question and
+// did not answer it well, and why; "" when none was asked.
+func firstFailure(bricks []config.Host, byName map[string]HostFacts, section string, err func(*storage.HostFacts) error) string {
+	for _, b := range bricks {
+		hf := byName[b.Name].Storage
+		if hf != nil && hf.Answered[section] && err(hf) != nil {
+			return b.Name + ": " + err(hf).Error()
+		}
+	}
+	return ""
+}
+
+// volumeUnknown explains why no brick host told about the volume. A host
+// that says it does not exist, or whose glusterd fails or is stopped, is a
+// problem; only silence is not known. (Only the host that asks GlusterFS,
+// or one asked after it, answers volume info.)
+func volumeUnknown(s *config.Storage, bricks []config.Host, byName map[string]HostFacts, fd *findings) {
+	var failed, silent []string
+	for _, b := range bricks {
+		h := byName[b.Name]
+		hf := h.Storage
+		switch {
+		case !h.reachable() || hf == nil:
+		case hf.Answered["container"] && !hf.GlusterdRunning():
+			fd.problem("storage: %s: %s is %s; run skep apply", b.Name, storage.ContainerName, containerState(hf))
+		case !hf.Answered["volinfo"]:
+		case hf.VolumeErr == nil:
+			fd.problem("storage: volume %s does not exist; run skep apply", s.Volume)
+			return
+		case notAnswered(hf.VolumeErr):
+			silent = append(silent, fmt.Sprintf("%s: volume info: %v", b.Name, hf.VolumeErr))
+		default:
+			failed = append(failed, fmt.Sprintf("%s: volume info: %v", b.Name, hf.VolumeErr))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		fd.problem("storage: volume %s unknown: no brick host could tell (%s)", s.Volume, strings.Join(failed, "; "))
+	case len(silent) > 0:
+		fd.notKnown("storage: volume %s not known (%s)", s.Volume, strings.Join(silent, "; "))
+	default:
+		fd.notKnown("storage: volume %s not known (no brick host answered in time)", s.Volume)
+	}
+}
+
+// containerState is skep-glusterd's state in words.
+func containerState(hf *storage.HostFacts) string {
+	if hf.Container == "" {
+		return "missing"
+	}
+	return hf.Container
+}
+
+// silence says why a reachable host's storage answer is incomplete.
+func silence(h HostFacts) string {
+	switch {
+	case h.StorageErr != nil:
+		return trimHostPrefix(h.Name, h.StorageErr.Error())
+	case h.Storage == nil:
+		return "no answer"
+	}
+	return "no answer in time"
 }
 
 // writeText is the storage block of the text screen.

@@ -1,16 +1,12 @@
 package status
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"time"
 
 	"skep/internal/config"
-	"skep/internal/host"
 	"skep/internal/vip"
 )
 
@@ -22,48 +18,12 @@ type VIP struct {
 	Holder  string `json:"holder"`
 }
 
-// HostVIP is what a keepalived host said about the VIP.
+// HostVIP is what a keepalived host said about the VIP: its addresses
+// (from its status script) and keepalived's state (from its engine).
 type HostVIP struct {
 	Holds   bool  // the VIP is among its addresses
 	Running bool  // skep-keepalived runs
-	Err     error // the question was not answered
-}
-
-// askVIP asks a keepalived host, beside the engine calls, whether it holds
-// the VIP (its addresses, over SSH) and whether keepalived runs; the
-// returned wait blocks until it is answered (or ctx ends).
-func (p *probe) askVIP(ctx context.Context, hs *host.Host, callTimeout time.Duration) (wait func()) {
-	if p.vip == "" {
-		return func() {}
-	}
-	p.update(func(f *HostFacts, _ *int) { f.VIP = &HostVIP{Err: errors.New("no answer in time")} })
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		v := &HostVIP{}
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		defer cancel()
-		out, err := hs.Exec(cctx, "ip -o -4 addr show")
-		if err != nil {
-			v.Err = err
-		} else {
-			v.Holds = holdsAddress(out, p.vip)
-			if cli, err := hs.Docker(cctx); err != nil {
-				v.Err = err
-			} else if r, err := vip.Inspect(cctx, cli); err != nil {
-				v.Err = err
-			} else {
-				v.Running = r.Running
-			}
-		}
-		p.update(func(f *HostFacts, _ *int) { f.VIP = v })
-	}()
-	return func() {
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-	}
+	Err     error // not all of it was answered: not known
 }
 
 // vipQuestion is the VIP a host is asked about: "" for hosts that run no
@@ -97,36 +57,40 @@ func holdsAddress(out, addr string) bool {
 
 // buildVIP: exactly one reachable manager must hold the VIP, and
 // keepalived must run on every reachable manager (else the VIP has
-// nowhere to go when its holder fails).
-func buildVIP(f Facts) (*VIP, []string) {
+// nowhere to go when its holder fails). A host that did not answer makes
+// the holder not known rather than missing.
+func buildVIP(f Facts, fd *findings) *VIP {
 	if f.File == nil || f.File.VIP == nil {
-		return nil, nil
+		return nil
 	}
 	v := &VIP{Address: f.File.VIP.Address}
-	var problems, holders []string
+	var holders, silent []string
 	for _, h := range f.Hosts {
 		if h.VIP == nil || !h.reachable() {
 			continue // an unreachable host is reported as such already
 		}
 		switch {
 		case h.VIP.Err != nil:
-			problems = append(problems, fmt.Sprintf("%s: cannot tell whether it holds the VIP (%s)", h.Name, trimHostPrefix(h.Name, h.VIP.Err.Error())))
+			silent = append(silent, h.Name)
+			fd.notKnown("%s: whether it holds the VIP and runs keepalived is not known (%s)", h.Name, trimHostPrefix(h.Name, h.VIP.Err.Error()))
 		case !h.VIP.Running:
-			problems = append(problems, fmt.Sprintf("%s: keepalived (container %s) is not running, so the VIP cannot move here; run skep apply", h.Name, vip.ContainerName))
+			fd.problem("%s: keepalived (container %s) is not running, so the VIP cannot move here; run skep apply", h.Name, vip.ContainerName)
 		}
 		if h.VIP.Holds {
 			holders = append(holders, h.Name)
 		}
 	}
-	switch len(holders) {
-	case 1:
+	switch {
+	case len(holders) == 1:
 		v.Holder = holders[0]
-	case 0:
-		problems = append(problems, fmt.Sprintf("vip: no node holds %s; check the managers' keepalived (docker logs %s) or run skep apply", v.Address, vip.ContainerName))
+	case len(holders) > 1:
+		fd.problem("vip: %s is held by %s at once (VRRP adverts not getting through between them?)", v.Address, strings.Join(holders, " and "))
+	case len(silent) > 0:
+		fd.notKnown("vip: the holder of %s is not known (%s did not answer)", v.Address, strings.Join(silent, ", "))
 	default:
-		problems = append(problems, fmt.Sprintf("vip: %s is held by %s at once (VRRP adverts not getting through between them?)", v.Address, strings.Join(holders, " and ")))
+		fd.problem("vip: no node holds %s; check the managers' keepalived (docker logs %s) or run skep apply", v.Address, vip.ContainerName)
 	}
-	return v, problems
+	return v
 }
 
 func (v *VIP) writeText(w io.Writer) {

@@ -89,9 +89,21 @@ func TestVIPAfterHolderDied(t *testing.T) {
 			t.Errorf("VIP problem with one holder: %s", p)
 		}
 	}
-	if !strings.Contains(strings.Join(r.Problems, "\n"), "node3: cannot tell whether it holds the VIP (ssh: timeout)") {
-		t.Errorf("problems %q", r.Problems)
+	if !strings.Contains(strings.Join(r.Unknown, "\n"), "node3: whether it holds the VIP and runs keepalived is not known (ssh: timeout)") {
+		t.Errorf("unknown %q", r.Unknown)
 	}
+	wantProblems(t, r, "node1: not reachable over SSH (dial tcp 127.0.0.11:22: i/o timeout)")
+}
+
+// A host that did not answer leaves the holder not known, not missing.
+func TestVIPHolderNotKnown(t *testing.T) {
+	h2 := withVIP(up(2, true, healthyList()...), false, false)
+	h2.VIP.Err = errors.New("addresses: no answer in 3s")
+	r := Build(vipFacts(withVIP(up(1, true, healthyList()...), false, true), h2, withVIP(up(3, true, healthyList()...), false, true)))
+	wantProblems(t, r)
+	wantUnknown(t, r,
+		"node2: whether it holds the VIP and runs keepalived is not known (addresses: no answer in 3s)",
+		"vip: the holder of 127.0.0.250 is not known (node2 did not answer)")
 }
 
 func TestNoVIPSection(t *testing.T) {

@@ -3,22 +3,26 @@ package storage
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"skep/internal/config"
 )
 
 // HostFacts is what one host says about its part of the storage, gathered
 // in one SSH round trip by FactsScript. Errors of the gluster CLI are kept
-// per question, so a half-working host still tells what it can.
+// per question, so a half-working host still tells what it can; a question
+// that got no answer in time has a *NoAnswer error.
 type HostFacts struct {
 	Container  string // "" (no container), running, exited, restarting, paused, ...
 	Image      string // the container's image
 	ConfigHash string // the container's skep.config-hash label
 	Client     bool   // the GlusterFS FUSE client (mount.glusterfs) is installed
 	MountFS    string // filesystem type at the mount path ("" when nothing is mounted)
-	MountOK    bool   // the mount answers a statfs within 2 s
+	MountOK    bool   // the mount answers a statfs within statfsTimeout
 	// BrickProcess: this host's brick process (glusterfsd) runs.
 	BrickProcess bool
 	// BrickLost is "" (the brick directory is GlusterFS's), "missing",
@@ -35,7 +39,24 @@ type HostFacts struct {
 	BricksErr error
 	Heal      []HealBrick
 	HealErr   error
-	Asked     map[string]bool // which gluster questions were asked
+	// Answered names the sections of the output that came back whole
+	// (container, mount, mount_ok, peers, volinfo, volstatus, heal, ...):
+	// a question not asked, or whose answer was cut off, is missing.
+	Answered map[string]bool
+}
+
+// NoAnswer is a GlusterFS question that got no answer within its time:
+// not known, unlike an answer that says something failed.
+type NoAnswer struct {
+	After string // "2s"; "0s (no time left)" when it was not started
+}
+
+func (e *NoAnswer) Error() string { return "no answer in " + e.After }
+
+// IsNoAnswer tells whether err means a question went unanswered in time.
+func IsNoAnswer(err error) bool {
+	var na *NoAnswer
+	return errors.As(err, &na)
 }
 
 // Mounted tells whether the volume is mounted with the FUSE client and
@@ -45,19 +66,80 @@ func (f *HostFacts) Mounted() bool { return f.MountFS == "fuse.glusterfs" && f.M
 // GlusterdRunning tells whether skep-glusterd runs.
 func (f *HostFacts) GlusterdRunning() bool { return f.Container == "running" }
 
-// FactsScript gathers a host's storage facts. withHeal adds the heal
-// summary (status wants it; apply does not). Every gluster call is bounded,
-// so a frozen peer cannot hold the round trip for long.
-func FactsScript(c *config.Cluster, h config.Host, gluster bool, withHeal bool) string {
+// Questions says what FactsScript asks of a host.
+type Questions struct {
+	// Brick asks whether the host's brick process (glusterfsd) runs, as
+	// the host sees it: no GlusterFS CLI, no docker exec.
+	Brick bool
+	// Gluster asks the host's own glusterd, in skep-glusterd: a lost
+	// brick, peer status and volume info. Local answers (no transaction
+	// among glusterds), so every brick host may be asked at once.
+	Gluster bool
+	// VolumeStatus and Heal are cluster-wide transactions among all
+	// glusterds: ask them of one host per call, never two at once. They
+	// run one after the other, after the local questions are answered.
+	VolumeStatus bool
+	Heal         bool
+	// Budget bounds the GlusterFS questions, counted from the script's
+	// start on the host: a question that would outlive it is cut (or not
+	// started) and reported as not answered, so nothing the script
+	// started in the container runs on after its caller gave up. 0 means
+	// DefaultBudget.
+	Budget time.Duration
+	// Extra is shell that runs among the host's quick questions, before
+	// the GlusterFS ones; it prints sections of its own (see Section).
+	Extra string
+}
+
+// DefaultBudget bounds FactsScript's GlusterFS questions when
+// Questions.Budget is zero (apply, which is not in a hurry).
+const DefaultBudget = 15 * time.Second
+
+// Caps on one GlusterFS question within the budget: each answers in well
+// under a second on a healthy cluster, so hitting a cap means no answer.
+const (
+	localCap       = 4 * time.Second // peer status, volume info
+	clusterWideCap = 4 * time.Second // volume status, heal info
+)
+
+// statfsTimeout bounds the statfs of the mount: a stalled mount takes all
+// of it (a frozen peer stalls a GlusterFS mount for its ping-timeout).
+const statfsTimeout = 1500 * time.Millisecond
+
+// EndSection closes every FactsScript output, so a reader of a partial
+// output (a caller that gave up) knows the last section was cut.
+const EndSection = "end"
+
+// Section is the shell that starts a section of the script's output.
+func Section(name string) string { return "echo '@@skep " + name + "'\n" }
+
+// FactsScript gathers a host's storage facts in one round trip, with at
+// most one docker exec (into skep-glusterd, for every GlusterFS question).
+// The GlusterFS questions start first, in the background, and the quick
+// facts come while they run; the budget makes them end in time, and a
+// caller reading the output as it streams has the quick facts even if it
+// gives up before the end.
+func FactsScript(c *config.Cluster, h config.Host, q Questions) string {
 	s := c.Storage
+	budget := q.Budget
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
 	var b strings.Builder
-	sec := func(name string) { fmt.Fprintf(&b, "echo '@@skep %s'\n", name) }
+	sec := func(name string) { b.WriteString(Section(name)) }
+	b.WriteString("d=$(mktemp -d); gp=\n")
+	fmt.Fprintf(&b, "end=$(( $(date +%%s%%3N) + %d ))\n", budget.Milliseconds())
+	if q.Gluster || q.VolumeStatus || q.Heal {
+		// A stopped container refuses the exec at once; its error is
+		// kept in a section of its own.
+		b.WriteString("docker exec -e SKEP_END=\"$end\" " + ContainerName + " sh -c " + shellQuote(glusterScript(s, q)) + " >\"$d/gluster\" 2>&1 & gp=$!\n")
+	}
 	// The statfs of the mount runs beside everything else: on a stalled
 	// mount it takes its whole timeout.
-	b.WriteString("d=$(mktemp -d)\n")
-	fmt.Fprintf(&b, "{ timeout 2 stat -f -c %%T %s >/dev/null 2>&1 && echo yes; } >\"$d/mount_ok\" &\n", shellQuote(s.Mount))
+	// A statfs waiting on FUSE ignores SIGTERM; -k follows up with SIGKILL.
+	fmt.Fprintf(&b, "{ timeout -k 0.2 %s stat -f -c %%T %s >/dev/null 2>&1 && echo yes; } >\"$d/mount_ok\" & sp=$!\n", seconds(statfsTimeout), shellQuote(s.Mount))
 	sec("container")
-	fmt.Fprintf(&b, "docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels %q}}' %s 2>/dev/null\n", LabelConfigHash, ContainerName)
+	b.WriteString("docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels \"" + LabelConfigHash + "\"}}' " + ContainerName + " 2>/dev/null\n")
 	sec("client")
 	b.WriteString("{ [ -x /sbin/mount.glusterfs ] || command -v mount.glusterfs; } >/dev/null 2>&1 && echo yes\n")
 	sec("mount")
@@ -70,64 +152,79 @@ func FactsScript(c *config.Cluster, h config.Host, gluster bool, withHeal bool) 
 	for _, name := range []string{MountUnitName(s.Mount), RemountService} {
 		fmt.Fprintf(&b, "printf '%%s %%s\\n' %s \"$(systemctl is-enabled %s 2>/dev/null)\"\n", shellQuote(name), shellQuote(name))
 	}
-	if gluster {
+	if q.Brick {
 		// The brick process, seen from the host: unlike volume status (a
 		// transaction among all glusterds), this answers while a peer is
 		// frozen.
 		sec("brick_process")
 		fmt.Fprintf(&b, "pgrep -f -- %s >/dev/null && echo yes\n", shellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
-		// Only where skep-glusterd runs (a stopped one would make every
-		// call fail slowly), and all questions at once, so the round trip
-		// costs the slowest answer, not the sum.
-		b.WriteString("if [ \"$(docker inspect --format '{{.State.Running}}' " + ContainerName + " 2>/dev/null)\" = true ]; then\n")
-		// A lost brick: its directory gone, or without GlusterFS's volume-id
-		// (a new, empty disk). "foreign" is a directory with files but no
-		// volume-id: someone else's data, never touched.
-		sec("brick_lost")
-		fmt.Fprintf(&b, "if [ ! -d %[1]s ]; then echo missing; elif ! docker exec %[2]s getfattr -n trusted.glusterfs.volume-id %[1]s >/dev/null 2>&1; then "+
-			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", shellQuote(s.Brick), ContainerName)
-		names := []string{}
-		ask := func(name string, secs int, args ...string) {
-			names = append(names, name)
-			fmt.Fprintf(&b, "timeout %d %s >\"$d/%s\" 2>&1 &\n", secs, Gluster(append(args, "--xml")...), name)
-		}
-		ask("peers", 4, "peer", "status")
-		ask("volinfo", 4, "volume", "info", s.Volume)
-		ask("volstatus", 4, "volume", "status", s.Volume)
-		if withHeal {
-			ask("heal", 5, "volume", "heal", s.Volume, "info", "summary")
-		}
-		b.WriteString("wait\n")
-		fmt.Fprintf(&b, "for n in %s; do echo \"@@skep $n\"; cat \"$d/$n\"; done\n", strings.Join(names, " "))
-		b.WriteString("fi\n")
 	}
-	b.WriteString("wait\n")
+	b.WriteString(q.Extra)
+	b.WriteString("wait $sp\n")
 	sec("mount_ok")
-	b.WriteString("cat \"$d/mount_ok\"; rm -rf \"$d\"\n")
+	b.WriteString("cat \"$d/mount_ok\"\n")
+	b.WriteString("if [ -n \"$gp\" ]; then wait $gp; " + Section("glusterd_exec") + "cat \"$d/gluster\"; fi\n")
+	b.WriteString("rm -rf \"$d\"\n")
+	sec(EndSection)
 	return b.String()
 }
 
-// ParseFacts reads FactsScript's output.
+// glusterScript runs in skep-glusterd: the local questions at once, and
+// beside them the cluster-wide ones one after the other (two transactions
+// at once make glusterd refuse or queue one). Every question gets what is
+// left of the budget (SKEP_END, in ms since the epoch), at most its cap;
+// one that gets no answer in that time prints "skep: no answer in ...",
+// which ParseFacts reads as a NoAnswer.
+func glusterScript(s *config.Storage, q Questions) string {
+	var b strings.Builder
+	b.WriteString(`ask() {
+  n=$1 cap=$2; shift 2
+  l=$(( SKEP_END - $(date +%s%3N) )); [ "$l" -gt "$cap" ] && l=$cap
+  echo "@@skep $n"
+  if [ "$l" -lt 200 ]; then echo "skep: no answer in 0s (no time left)"; return; fi
+  t=$(( l / 1000 )).$(( l % 1000 / 100 ))
+  timeout "$t" gluster --mode=script "$@" --xml 2>&1
+  [ $? = 124 ] && echo "skep: no answer in ${t}s"
+}
+`)
+	if q.Gluster {
+		b.WriteString("d=$(mktemp -d)\n")
+		fmt.Fprintf(&b, "ask peers %d peer status >\"$d/peers\" &\n", localCap.Milliseconds())
+		fmt.Fprintf(&b, "ask volinfo %d volume info %s >\"$d/volinfo\" &\n", localCap.Milliseconds(), s.Volume)
+		// A lost brick: its directory gone, or without GlusterFS's
+		// volume-id (a new, empty disk). "foreign" is a directory with
+		// files but no volume-id: someone else's data, never touched. The
+		// brick's parent is bind-mounted at the same path.
+		b.WriteString("echo '@@skep brick_lost'\n")
+		fmt.Fprintf(&b, "if [ ! -d %[1]s ]; then echo missing; elif ! getfattr -n trusted.glusterfs.volume-id %[1]s >/dev/null 2>&1; then "+
+			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", shellQuote(s.Brick))
+	}
+	if q.VolumeStatus {
+		fmt.Fprintf(&b, "ask volstatus %d volume status %s\n", clusterWideCap.Milliseconds(), s.Volume)
+	}
+	if q.Heal {
+		fmt.Fprintf(&b, "ask heal %d volume heal %s info summary\n", clusterWideCap.Milliseconds(), s.Volume)
+	}
+	if q.Gluster {
+		b.WriteString("wait; cat \"$d/peers\" \"$d/volinfo\"; rm -rf \"$d\"\n")
+	}
+	return b.String()
+}
+
+// seconds renders d for timeout(1) and sleep(1).
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// ParseFacts reads FactsScript's output; Answered tells which sections
+// came back. For an output cut off before its end, pass it through Whole
+// first.
 func ParseFacts(out string) *HostFacts {
-	f := &HostFacts{UnitHashes: map[string]string{}, Enabled: map[string]bool{}, Asked: map[string]bool{}}
-	sections := map[string]string{}
-	var cur string
-	var body strings.Builder
-	flush := func() {
-		if cur != "" {
-			sections[cur] = body.String()
-		}
-		body.Reset()
+	f := &HostFacts{UnitHashes: map[string]string{}, Enabled: map[string]bool{}, Answered: map[string]bool{}}
+	sections := Sections(out)
+	for name := range sections {
+		f.Answered[name] = true
 	}
-	for _, line := range strings.SplitAfter(out, "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "@@skep "); ok {
-			flush()
-			cur = name
-			continue
-		}
-		body.WriteString(line)
-	}
-	flush()
 
 	if parts := strings.Split(strings.TrimSpace(sections["container"]), "|"); len(parts) == 3 {
 		f.Container, f.Image, f.ConfigHash = parts[0], parts[1], parts[2]
@@ -157,26 +254,75 @@ func ParseFacts(out string) *HostFacts {
 		}
 	}
 	if out, ok := sections["peers"]; ok {
-		f.Asked["peers"] = true
-		f.Peers, f.PeersErr = ParsePeers(xmlPart(out))
+		f.Peers, f.PeersErr = glusterAnswer(out, ParsePeers)
 	}
 	if out, ok := sections["volinfo"]; ok {
-		f.Asked["volinfo"] = true
-		f.Volume, f.VolumeErr = ParseVolumeInfo(xmlPart(out))
+		f.Volume, f.VolumeErr = glusterAnswer(out, ParseVolumeInfo)
 	}
 	if out, ok := sections["volstatus"]; ok {
-		f.Asked["volstatus"] = true
-		f.Bricks, f.BricksErr = ParseVolumeStatus(xmlPart(out))
+		f.Bricks, f.BricksErr = glusterAnswer(out, ParseVolumeStatus)
 	}
 	if out, ok := sections["heal"]; ok {
-		f.Asked["heal"] = true
-		f.Heal, f.HealErr = ParseHealSummary(xmlPart(out))
+		f.Heal, f.HealErr = glusterAnswer(out, ParseHealSummary)
 	}
 	return f
 }
 
+// Sections splits a script's output at its "@@skep NAME" lines into the
+// text of each section.
+func Sections(out string) map[string]string {
+	sections := map[string]string{}
+	var cur string
+	var body strings.Builder
+	flush := func() {
+		if cur != "" && cur != EndSection {
+			sections[cur] = body.String()
+		}
+		body.Reset()
+	}
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if name, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "@@skep "); ok && strings.HasSuffix(line, "\n") {
+			flush()
+			cur = name
+			continue
+		}
+		body.WriteString(line)
+	}
+	flush()
+	return sections
+}
+
+// Whole is the part of a script's output (cut off while it ran) that
+// holds only whole sections: everything before its last section, which
+// may be cut too, unless that is the end section.
+func Whole(out string) string {
+	i := strings.LastIndex(out, "\n@@skep ")
+	switch {
+	case strings.HasPrefix(out, "@@skep ") && i < 0:
+		i = 0 // only one section, maybe cut
+	case i < 0:
+		return out
+	default:
+		i++
+	}
+	if strings.HasPrefix(out[i:], "@@skep "+EndSection+"\n") {
+		return out
+	}
+	return out[:i]
+}
+
+// glusterAnswer parses one gluster question's output: XML, a complaint
+// (docker's, gluster's, timeout's) or the script's "no answer" line.
+func glusterAnswer[T any](out string, parse func(string) (T, error)) (T, error) {
+	if _, after, ok := strings.Cut(out, "skep: no answer in "); ok {
+		var zero T
+		return zero, &NoAnswer{After: strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])}
+	}
+	return parse(xmlPart(out))
+}
+
 // xmlPart is the XML document in a command's output; what comes before it
-// (a timeout's or docker's complaint) becomes the error.
+// (docker's complaint, say) becomes the error.
 func xmlPart(out string) string {
 	if i := strings.Index(out, "<?xml"); i >= 0 {
 		return out[i:]
@@ -186,7 +332,7 @@ func xmlPart(out string) string {
 	}
 	msg := strings.TrimSpace(out)
 	if msg == "" {
-		msg = "no answer (timed out)"
+		msg = "no output"
 	}
 	return "<cliOutput><opRet>-1</opRet><opErrstr>" + xmlEscape(msg) + "</opErrstr></cliOutput>"
 }

@@ -49,7 +49,10 @@ func TestParseErrors(t *testing.T) {
 	if _, err := ParsePeers(xmlPart("Error response from daemon: container is paused\n")); err == nil || err.Error() != "Error response from daemon: container is paused" {
 		t.Errorf("docker error: %v", err)
 	}
-	if _, err := ParseHealSummary(xmlPart("")); err == nil || err.Error() != "no answer (timed out)" {
+	if _, err := ParseHealSummary(xmlPart("")); err == nil || err.Error() != "no output" || IsNoAnswer(err) {
+		t.Errorf("silence: %v", err)
+	}
+	if _, err := glusterAnswer("skep: no answer in 1.5s\n", ParseHealSummary); !IsNoAnswer(err) || err.Error() != "no answer in 1.5s" {
 		t.Errorf("timeout: %v", err)
 	}
 }

@@ -75,6 +75,8 @@ func runWithLab(m *testing.M) int {
 	}
 	upElapsed = time.Since(start)
 	fmt.Printf("lab up (image cached or built, first apply included): %.1fs\n", upElapsed.Seconds())
+	// Before any scenario touches the lab: what a user sees first.
+	firstStatus = statusOnce()
 	return m.Run()
 }
 
