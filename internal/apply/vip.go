@@ -13,8 +13,11 @@ import (
 	"skep/internal/vip"
 )
 
-// keepalivedRecipe is the image of skep-keepalived: Debian's keepalived.
-var keepalivedRecipe = skimage.Dockerfile("keepalived")
+// keepalivedRecipe is the image of skep-keepalived: Debian's keepalived with
+// this skep binary on top, run as `skep vip-agent`, keepalived's parent and
+// its checker. Like the controller, the agent is always the version of skep
+// that applied it (a new skep binary replaces the containers, holder last).
+var keepalivedRecipe skimage.Recipe = skimage.Self{Name: "vip", Args: []string{"vip-agent"}, From: "keepalived"}
 
 // vipFacts is what one host reports for the VIP phase.
 type vipFacts struct {
@@ -122,7 +125,6 @@ func vipSteps(e *env, tag string, facts map[string]*vipFacts) ([]Step, error) {
 		return nil, err
 	}
 	check := vip.TrackCheck(c)
-	spec := vip.ContainerSpec(tag, check)
 	peers := make([]string, 0, len(params))
 	for _, p := range params {
 		peers = append(peers, p.SourceIP)
@@ -140,6 +142,11 @@ func vipSteps(e *env, tag string, facts map[string]*vipFacts) ([]Step, error) {
 	}
 	for _, h := range hosts {
 		f, p := facts[h.Name], params[h.Name]
+		rt, warning := f.net.RealTime()
+		if warning != "" {
+			e.warn(h.Name, warning)
+		}
+		spec := vip.ContainerSpec(tag, check, rt)
 		conf, err := vip.Render(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", h.Name, err)
@@ -224,7 +231,7 @@ func vipParams(c *config.Cluster, facts map[string]*vipFacts) (map[string]vip.Pa
 		}
 		out[h.Name] = vip.Params{Cluster: c.Name, Host: h.Name, Interface: placed[h.Name].Interface,
 			SourceIP: placed[h.Name].SourceIP, Peers: peers, Address: c.VIP.Address, RouterID: c.VIP.RouterID,
-			Priority: vip.Priority(i), Advert: c.VIP.Advert(), Version: 3, Check: vip.TrackCheck(c)}
+			Priority: vip.Priority(i), Advert: c.VIP.Advert(), Version: 3}
 	}
 	return out, nil
 }

@@ -44,7 +44,7 @@ func convergedVIP(t *testing.T, c *config.Cluster, tag string) map[string]*vipFa
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := vip.ContainerSpec(tag, vip.TrackCheck(c))
+	spec := vip.ContainerSpec(tag, vip.TrackCheck(c), false)
 	for name, p := range params {
 		conf, err := vip.Render(p)
 		if err != nil {
@@ -59,7 +59,7 @@ func convergedVIP(t *testing.T, c *config.Cluster, tag string) map[string]*vipFa
 
 func vipPlan(t *testing.T, c *config.Cluster, tag string, facts map[string]*vipFacts) []string {
 	t.Helper()
-	steps, err := vipSteps(&env{cluster: c}, tag, facts)
+	steps, err := vipSteps(&env{cluster: c, result: &Result{}}, tag, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +155,26 @@ func TestConfigDiff(t *testing.T) {
 	}
 	if got := configDiff(nil, []byte("a"), false); !strings.Contains(got, "missing") {
 		t.Error(got)
+	}
+}
+
+// A host whose engine's cgroup has a real-time budget gets keepalived with
+// one (its container replaced once); a host whose kernel wants a budget it
+// lacks keeps its container and is warned about.
+func TestVIPPlanRealTime(t *testing.T) {
+	c := vipCluster("manager", "manager", "manager")
+	facts := convergedVIP(t, c, "skep-vip:x")
+	facts["node2"].net.RTGroups, facts["node2"].net.RTCgroup, facts["node2"].net.RTBudget = true, "/docker/n2/skep-node", 60000
+	facts["node3"].net.RTGroups, facts["node3"].net.RTCgroup = true, "/docker"
+	e := &env{cluster: c, result: &Result{}}
+	steps, err := vipSteps(e, "skep-vip:x", facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 1 || steps[0].Host != "node2" || steps[0].Reason != "container settings changed" {
+		t.Fatalf("plan: %+v", steps)
+	}
+	if len(e.result.Warnings) != 1 || !strings.HasPrefix(e.result.Warnings[0], "node3: keepalived runs without real-time scheduling") {
+		t.Fatalf("warnings: %q", e.result.Warnings)
 	}
 }

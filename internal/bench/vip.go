@@ -39,20 +39,24 @@ const (
 	outageLimit = 20 * time.Second
 )
 
-// VIP measures how long the VIP stops answering when its holder is killed
-// and when it is frozen, with stock keepalived timing (VRRPv2, adverts
-// every second) and with skep's (VRRPv3, the cluster file's interval), in
-// one lab, and prints both with their ratio. Only the lab's containers are
+// VIP measures, with stock keepalived timing (VRRPv2, adverts every
+// second) and with skep's (VRRPv3, the cluster file's interval), in one
+// lab: how often the VIP moves and how many requests through it fail under
+// load (busy loops, then status in a loop; see underLoad), and how long it
+// stops answering when its holder is killed and when it is frozen; it
+// prints skep's figures beside stock's. Only the lab's containers are
 // contacted.
 func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 	if o.Trials < 1 {
 		o.Trials = 1
 	}
 	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
-	// The swarm and the VIP only: other components do not change how the
-	// VIP moves, and building them would only slow the benchmark.
+	// The swarm, the VIP and Traefik, which keepalived tracks and which
+	// answers the requests counted under load; storage and certificates do
+	// not change how the VIP moves, and building them would only slow the
+	// benchmark.
 	l, c, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
-		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Path: full.Path}
+		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Ingress: full.Ingress, Path: full.Path}
 	})
 	if err != nil {
 		return nil, err
@@ -63,9 +67,21 @@ func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 	b := &vipBench{cli: cli, lab: l, c: c, logf: o.Logf}
 
 	results := map[string][]time.Duration{}
+	steady := map[string]steadiness{}
 	for _, setting := range []string{"stock", "skep"} {
 		if err := b.configure(ctx, setting == "stock"); err != nil {
 			return nil, fmt.Errorf("%s settings: %w", setting, err)
+		}
+		for _, load := range loads {
+			st, err := b.underLoad(ctx, load)
+			if err != nil {
+				return nil, fmt.Errorf("%s settings, %s: %w", setting, load, err)
+			}
+			o.Logf("%s settings, %s: %s", setting, load, st)
+			steady[setting+" "+string(load)] = st
+			if err := b.settle(ctx, ""); err != nil {
+				return nil, err
+			}
 		}
 		for _, fault := range []lab.Fault{lab.Kill, lab.Pause} {
 			for i := 0; i < o.Trials; i++ {
@@ -79,6 +95,13 @@ func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 		}
 	}
 	var rows []Row
+	for _, load := range loads {
+		rows = append(rows, Row{
+			What:   fmt.Sprintf("VIP under %s: MASTER transitions, failed of %d HTTPS requests", load, loadRequests),
+			Value:  steady["skep "+string(load)].String(),
+			Versus: "stock (VRRPv2 advert 1s) " + steady["stock "+string(load)].String() + " (goal: skep 0 and 0)",
+		})
+	}
 	for _, fault := range []lab.Fault{lab.Kill, lab.Pause} {
 		stock, skep := results["stock "+string(fault)], results["skep "+string(fault)]
 		rows = append(rows, Row{
@@ -153,7 +176,7 @@ func (b *vipBench) configure(ctx context.Context, stock bool) error {
 		}
 		p := vip.Params{Cluster: b.c.Name, Host: h.Name, Interface: placed[h.Name].Interface, SourceIP: placed[h.Name].SourceIP,
 			Peers: peers, Address: b.c.VIP.Address, RouterID: b.c.VIP.RouterID, Priority: vip.Priority(i),
-			Advert: b.c.VIP.Advert(), Version: 3, Check: vip.TrackCheck(b.c)}
+			Advert: b.c.VIP.Advert(), Version: 3}
 		if stock {
 			p = vip.Stock(p)
 		}
@@ -253,18 +276,22 @@ func (b *vipBench) exec(ctx context.Context, node, script string) (string, error
 	return b.execIn(ctx, node, script, nil)
 }
 
-// execIn runs a script in a lab node container through the local engine
-// (the nodes are containers here), feeding stdin.
 func (b *vipBench) execIn(ctx context.Context, node, script string, stdin []byte) (string, error) {
+	return execNode(ctx, b.cli, b.lab, node, script, stdin)
+}
+
+// execNode runs a script in a lab node container through the local engine
+// (the nodes are containers here), feeding stdin.
+func execNode(ctx context.Context, cli *client.Client, l *lab.Lab, node, script string, stdin []byte) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	name := lab.ContainerName(b.lab.Name, node)
-	ex, err := b.cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script},
+	name := lab.ContainerName(l.Name, node)
+	ex, err := cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script},
 		AttachStdin: stdin != nil, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)
 	}
-	att, err := b.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	att, err := cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)
 	}
@@ -279,7 +306,7 @@ func (b *vipBench) execIn(ctx context.Context, node, script string, stdin []byte
 	if _, err := stdcopy.StdCopy(&out, &errb, att.Reader); err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)
 	}
-	res, err := b.cli.ContainerExecInspect(ctx, ex.ID)
+	res, err := cli.ContainerExecInspect(ctx, ex.ID)
 	if err != nil {
 		return "", err
 	}

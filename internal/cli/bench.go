@@ -24,6 +24,7 @@ the lab's containers.`,
 	cmd.AddCommand(newBenchIngressCommand())
 	cmd.AddCommand(newBenchVIPCommand())
 	cmd.AddCommand(newBenchStorageCommand())
+	cmd.AddCommand(newBenchIdleCommand())
 	return cmd
 }
 

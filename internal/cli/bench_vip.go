@@ -14,13 +14,17 @@ func newBenchVIPCommand() *cobra.Command {
 	o := bench.VIPOptions{}
 	cmd := &cobra.Command{
 		Use:   "vip",
-		Short: "Time the VIP's outage when its holder is killed or frozen, stock keepalived vs skep's settings",
-		Long: `vip brings up a lab of its own with the swarm and the VIP, then kills and
-freezes the VIP's holder, first with stock keepalived timing (VRRPv2, adverts
-every second) and then with skep's (VRRPv3, 100ms adverts), probing the
-swarm manager (TLS on 2377) through the VIP every 20ms from this machine. It
-prints the outage (last good answer to first good answer) of each beside the
-stock figure and the ratio.`,
+		Short: "Count the VIP's moves under load and time its outage when its holder is killed or frozen, stock keepalived vs skep's settings",
+		Long: `vip brings up a lab of its own with the swarm, the VIP and Traefik. With stock
+keepalived timing (VRRPv2, adverts every second) and then with skep's (VRRPv3,
+100ms adverts), it first puts the lab under load, twice: two busy loops on
+every node, then skep status in a loop; meanwhile it sends 200 HTTPS requests
+to Traefik through the VIP and afterwards counts the failed ones and the
+"Entering MASTER STATE" lines every keepalived logged (a VIP that holds still
+logs none). Then it kills and freezes the VIP's holder, probing the swarm
+manager (TLS on 2377) through the VIP every 20ms from this machine, and prints
+the outage (last good answer to first good answer). Each skep figure is
+printed beside the stock one.`,
 		Example: `  skep lab bench vip
   skep lab bench vip --trials 1`,
 		Args: cobra.NoArgs,

@@ -65,6 +65,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewStatusCommand(g),
 		NewLabCommand(g),
 		NewSkepdCommand(),
+		NewVIPAgentCommand(),
 	)
 	return root
 }

@@ -14,13 +14,25 @@ import (
 )
 
 // Self is an image holding this very skep binary at /usr/local/bin/skep
-// with entrypoint `skep ARGS...`, on the runtime recipe (base plus CA
-// roots). skep's in-cluster programs (the controller, the lab's test
-// backend) are subcommands of skep, so any skep binary can ship them: no
-// source tree, compiler or registry needed.
+// with entrypoint `skep ARGS...`, on the recipe From (the runtime recipe,
+// base plus CA roots, when empty). skep's in-cluster programs (the
+// controller, the lab's test backend, keepalived's agent) are subcommands
+// of skep, so any skep binary can ship them: no source tree, compiler or
+// registry needed.
 type Self struct {
 	Name string
 	Args []string
+	// From is the recipe under the binary, e.g. "keepalived" for the VIP's
+	// agent, which runs keepalived from that recipe as its child.
+	From string
+}
+
+// from is the recipe under the binary.
+func (s Self) from() string {
+	if s.From == "" {
+		return "runtime"
+	}
+	return s.From
 }
 
 var selfSum = sync.OnceValues(func() (string, error) {
@@ -40,18 +52,19 @@ var selfSum = sync.OnceValues(func() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 })
 
-// Tag is skep-NAME:HASH of the binary, the arguments and the runtime recipe.
+// Tag is skep-NAME:HASH of the binary, the arguments and the recipe under
+// them (its own tag covers its files and the base).
 func (s Self) Tag() (string, error) {
 	bin, err := selfSum()
 	if err != nil {
 		return "", fmt.Errorf("read this skep binary: %w", err)
 	}
-	runtime, err := Tag("runtime")
+	from, err := Tag(s.from())
 	if err != nil {
 		return "", err
 	}
 	args, _ := json.Marshal(s.Args)
-	sum := sha256.Sum256([]byte(bin + "\n" + runtime + "\n" + string(args)))
+	sum := sha256.Sum256([]byte(bin + "\n" + from + "\n" + string(args)))
 	return "skep-" + s.Name + ":" + hex.EncodeToString(sum[:])[:12], nil
 }
 
@@ -64,7 +77,7 @@ func (s Self) Build(ctx context.Context, cli *client.Client, logf func(string, .
 	if exists(ctx, cli, tag) {
 		return tag, nil
 	}
-	runtime, err := Build(ctx, cli, "runtime", logf)
+	from, err := Build(ctx, cli, s.from(), logf)
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +90,7 @@ func (s Self) Build(ctx context.Context, cli *client.Client, logf func(string, .
 		return "", err
 	}
 	entry, _ := json.Marshal(append([]string{"/usr/local/bin/skep"}, s.Args...))
-	dockerfile := fmt.Sprintf("FROM %s\nCOPY skep /usr/local/bin/skep\nENTRYPOINT %s\n", runtime, entry)
+	dockerfile := fmt.Sprintf("FROM %s\nCOPY skep /usr/local/bin/skep\nENTRYPOINT %s\n", from, entry)
 	buildCtx, err := contextTar(
 		tarFile{name: "Dockerfile", mode: 0o644, data: []byte(dockerfile)},
 		tarFile{name: "skep", mode: 0o755, data: data},

@@ -26,7 +26,7 @@ const (
 	ProxyPort = 2375
 
 	// PingPort is Traefik's ping entry point, published in host mode on every
-	// manager: keepalived's track script checks PingURL on its own node.
+	// manager: skep vip-agent (keepalived's parent) checks PingURL on its own node.
 	PingPort = 8082
 	PingPath = "/ping"
 	PingURL  = "http://127.0.0.1:8082/ping"

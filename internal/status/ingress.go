@@ -30,8 +30,8 @@ type HostIngress struct {
 // pingTimeout bounds one ping: a frozen Traefik accepts TCP and says nothing.
 const pingTimeout = 2 * time.Second
 
-// pingTraefik asks the host's Traefik for its ping exactly as keepalived's
-// track script does (the local ping port), through the SSH connection.
+// pingTraefik asks the host's Traefik for its ping exactly as skep vip-agent
+// does for keepalived (the local ping port), through the SSH connection.
 func pingTraefik(ctx context.Context, h *host.Host) *HostIngress {
 	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -25,14 +25,20 @@ type Spec struct {
 	Host   *container.HostConfig
 }
 
-// ContainerSpec describes skep-keepalived: the host's network namespace
-// (the VIP and the adverts live on the host's interface), only the
-// capabilities keepalived needs (NET_ADMIN to add and remove the VIP,
-// NET_RAW for VRRP's raw socket, NET_BROADCAST for gratuitous ARP), a
-// read-only root with a tmpfs /run, the config read-only, restarted
-// always (after a crash or a reboot). The engine's socket is mounted only
-// when the engine is what is tracked.
-func ContainerSpec(image string, check Check) Spec {
+// ContainerSpec describes skep-keepalived: skep's agent (the image's
+// entrypoint, `skep vip-agent`) with keepalived as its child, in the
+// host's network namespace (the VIP and the adverts live on the host's
+// interface), with only the capabilities keepalived needs: NET_ADMIN to add
+// and remove the VIP, NET_RAW for VRRP's raw socket, NET_BROADCAST for
+// gratuitous ARP, SYS_NICE for real-time scheduling. A read-only root with
+// a tmpfs /run, the config read-only, restarted always (after a crash or a
+// reboot). The engine's socket is mounted only when the engine is what is
+// tracked. rtBudget gives the container's cgroup a real-time budget, which
+// only hosts whose kernel schedules real-time tasks by cgroup need, and
+// only where the engine's cgroup has the budget to give (see
+// HostFacts.RealTime): without real-time group scheduling the engine
+// refuses the setting and SYS_NICE alone allows SCHED_RR.
+func ContainerSpec(image string, check Check, rtBudget bool) Spec {
 	binds := []string{ConfigDir + ":" + ConfigDir + ":ro"}
 	if check.Kind == DockerEngine.Kind {
 		binds = append(binds, check.Target+":"+check.Target+":ro")
@@ -40,18 +46,22 @@ func ContainerSpec(image string, check Check) Spec {
 	s := Spec{
 		Config: &container.Config{
 			Image:  image,
+			Cmd:    check.Args(),
 			Labels: map[string]string{"skep.component": "vip"},
 		},
 		Host: &container.HostConfig{
 			NetworkMode:    "host",
 			CapDrop:        []string{"ALL"},
-			CapAdd:         []string{"NET_ADMIN", "NET_RAW", "NET_BROADCAST", "SETUID", "SETGID"},
+			CapAdd:         []string{"NET_ADMIN", "NET_RAW", "NET_BROADCAST", "SYS_NICE"},
 			SecurityOpt:    []string{"no-new-privileges"},
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/run": "rw,nosuid,nodev,size=16m", "/tmp": "rw,nosuid,nodev,size=16m"},
 			Binds:          binds,
 			RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyAlways},
 		},
+	}
+	if rtBudget {
+		s.Host.Resources.CPURealtimeRuntime = RTRuntime
 	}
 	s.Config.Labels[SpecLabel] = s.Hash()
 	return s

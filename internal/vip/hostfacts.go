@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -16,20 +17,49 @@ type HostFacts struct {
 	Addrs              map[string][]string // interface -> IPv4 addresses with prefix (10.0.0.11/24)
 	Config             []byte              // the current keepalived.conf; nil when absent
 	HasConfig          bool
+	// RTGroups: the kernel schedules real-time tasks by cgroup (cgroup v1
+	// with cpu.rt_runtime_us). Then RTCgroup is the cgroup the engine puts
+	// its containers under and RTBudget its real-time budget (µs per
+	// period; 0 when the cgroup does not exist yet).
+	RTGroups bool
+	RTCgroup string
+	RTBudget int64
 }
 
 // FactsScript reads, changing nothing: the route to peer (an address or a
-// name, resolved on the host), every IPv4 address of every interface, and
-// the current config.
+// name, resolved on the host), every IPv4 address of every interface, the
+// current config, and the real-time budget of the engine's containers'
+// cgroup where the kernel has real-time group scheduling (see rtScript).
 func FactsScript(peer string) string {
 	return fmt.Sprintf(`peer=%s
 ip=$(getent ahostsv4 "$peer" 2>/dev/null | awk '{print $1; exit}')
 [ -n "$ip" ] && ip -o -4 route get "$ip" 2>/dev/null | head -n1 | sed 's/^/route=/'
 ip -o -4 addr show 2>/dev/null | awk '{print "addr=" $2 " " $4}'
 [ -f %s ] && echo "conf=$(base64 -w0 %s)"
+%s
 true
-`, shellQuote(peer), ConfigPath, ConfigPath)
+`, shellQuote(peer), ConfigPath, ConfigPath, rtScript)
 }
+
+// rtScript prints "rt=CGROUP BUDGET" when the kernel schedules real-time
+// tasks by cgroup (cgroup v1 with cpu.rt_runtime_us; Debian's stock
+// kernels and cgroup v2 hosts have no such file, and print nothing).
+// CGROUP is where the engine puts its containers: dockerd's
+// --cgroup-parent (a flag, or daemon.json's key), else /docker (the
+// cgroupfs driver's default); a relative one is under dockerd's own.
+const rtScript = `cpu=/sys/fs/cgroup/cpu
+if [ -f "$cpu/cpu.rt_runtime_us" ]; then
+  pid=$(pidof -s dockerd 2>/dev/null || pgrep -o -x dockerd 2>/dev/null)
+  parent=""
+  [ -n "$pid" ] && parent=$(tr '\0' '\n' < /proc/$pid/cmdline | sed -n 's/^--cgroup-parent=//p; /^--cgroup-parent$/{n;p;}' | tail -n1)
+  [ -n "$parent" ] || parent=$(sed -n 's/.*"cgroup-parent"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' /etc/docker/daemon.json 2>/dev/null | head -n1)
+  [ -n "$parent" ] || parent=/docker
+  case "$parent" in
+  /*) ;;
+  *) parent=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3; exit}' /proc/$pid/cgroup 2>/dev/null | sed 's|/$||')/$parent ;;
+  esac
+  echo "rt=$parent $(cat "$cpu$parent/cpu.rt_runtime_us" 2>/dev/null || echo 0)"
+fi`
 
 // ParseFacts reads FactsScript's output.
 func ParseFacts(out string) HostFacts {
@@ -62,9 +92,31 @@ func ParseFacts(out string) HostFacts {
 			if data, err := base64.StdEncoding.DecodeString(v); err == nil {
 				f.Config, f.HasConfig = data, true
 			}
+		case "rt":
+			if cg, budget, ok := strings.Cut(v, " "); ok {
+				f.RTGroups, f.RTCgroup = true, cg
+				f.RTBudget, _ = strconv.ParseInt(strings.TrimSpace(budget), 10, 64)
+			}
 		}
 	}
 	return f
+}
+
+// RealTime decides whether skep-keepalived's cgroup gets a real-time
+// budget (ContainerSpec's rtBudget), and says why keepalived will run
+// without real-time scheduling when it cannot have it. Without real-time
+// group scheduling, SYS_NICE alone allows SCHED_RR and the engine would
+// refuse a budget; with it, a container's budget must fit in its parent's,
+// else the engine refuses to start the container.
+func (f HostFacts) RealTime() (budget bool, warning string) {
+	if !f.RTGroups {
+		return false, ""
+	}
+	if f.RTBudget >= RTRuntime {
+		return true, ""
+	}
+	return false, fmt.Sprintf("keepalived runs without real-time scheduling: this kernel schedules real-time tasks by cgroup and the engine's cgroup %s grants them %dµs a period; a busy host may then lose the VIP to a backup. To grant a budget, write at least %d to cpu.rt_runtime_us of that cgroup (and of each cgroup above it that has less) under /sys/fs/cgroup/cpu, then apply again",
+		f.RTCgroup, f.RTBudget, RTRuntime)
 }
 
 // Holds tells whether the host has vip among its addresses.

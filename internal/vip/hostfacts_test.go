@@ -84,25 +84,51 @@ func TestParseAdverts(t *testing.T) {
 }
 
 func TestContainerSpec(t *testing.T) {
-	s := ContainerSpec("skep-keepalived:abc", DockerEngine)
+	s := ContainerSpec("skep-vip:abc", DockerEngine, false)
 	h := s.Host
-	if h.NetworkMode != "host" || len(h.CapDrop) != 1 || h.CapDrop[0] != "ALL" || len(h.CapAdd) != 5 || h.Privileged {
+	if h.NetworkMode != "host" || len(h.CapDrop) != 1 || h.CapDrop[0] != "ALL" || strings.Join(h.CapAdd, " ") != "NET_ADMIN NET_RAW NET_BROADCAST SYS_NICE" || h.Privileged {
 		t.Fatalf("%+v", h)
 	}
-	if h.RestartPolicy.Name != "always" || !h.ReadonlyRootfs {
+	if h.RestartPolicy.Name != "always" || !h.ReadonlyRootfs || h.CPURealtimeRuntime != 0 {
 		t.Fatalf("%+v", h)
 	}
 	if !strings.Contains(strings.Join(h.Binds, " "), "/var/run/docker.sock:/var/run/docker.sock:ro") {
 		t.Fatal(h.Binds)
 	}
-	t2 := ContainerSpec("skep-keepalived:abc", TraefikPing)
+	if got := strings.Join(s.Config.Cmd, " "); got != "--check docker --target /var/run/docker.sock" {
+		t.Fatalf("agent arguments %q", got)
+	}
+	t2 := ContainerSpec("skep-vip:abc", TraefikPing, false)
 	if strings.Contains(strings.Join(t2.Host.Binds, " "), "docker.sock") {
 		t.Fatal("the engine socket is mounted though Traefik is tracked")
 	}
-	if s.Hash() == t2.Hash() || s.Hash() != ContainerSpec("skep-keepalived:abc", DockerEngine).Hash() {
+	if s.Hash() == t2.Hash() || s.Hash() != ContainerSpec("skep-vip:abc", DockerEngine, false).Hash() {
 		t.Fatal("spec hash is not a function of the spec")
 	}
 	if s.Config.Labels[SpecLabel] != s.Hash() {
 		t.Fatal("spec label")
+	}
+	rt := ContainerSpec("skep-vip:abc", DockerEngine, true)
+	if rt.Host.CPURealtimeRuntime != RTRuntime || rt.Hash() == s.Hash() {
+		t.Fatalf("real-time budget: %d, hash %s", rt.Host.CPURealtimeRuntime, rt.Hash())
+	}
+}
+
+func TestRealTime(t *testing.T) {
+	for _, c := range []struct {
+		out         string
+		budget      bool
+		warns, path string
+	}{
+		{"", false, "", ""}, // no real-time group scheduling: SYS_NICE suffices
+		{"rt=/docker/abc/skep-node 60000\n", true, "", "/docker/abc/skep-node"},
+		{"rt=/docker 0\n", false, "without real-time scheduling", "/docker"},
+		{"rt=/docker 49999\n", false, "/docker grants them 49999", "/docker"},
+	} {
+		f := ParseFacts(labNode1 + c.out)
+		budget, warning := f.RealTime()
+		if budget != c.budget || (c.warns == "") != (warning == "") || !strings.Contains(warning, c.warns) || f.RTCgroup != c.path {
+			t.Errorf("%q: budget %v, warning %q, cgroup %q", c.out, budget, warning, f.RTCgroup)
+		}
 	}
 }

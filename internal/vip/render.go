@@ -1,9 +1,11 @@
 // Package vip runs the cluster's virtual IP: keepalived in a plain container
-// skep-keepalived on every manager (host network, NET_ADMIN, NET_RAW and
-// NET_BROADCAST only), speaking unicast VRRPv3 with sub-second adverts.
-// This package renders keepalived's config, describes the container, reads
-// what a host reports about them, and listens for foreign VRRP routers;
-// apply decides when to use which.
+// skep-keepalived on every manager (host network, NET_ADMIN, NET_RAW,
+// NET_BROADCAST and SYS_NICE only), speaking unicast VRRPv3 with
+// sub-second adverts at real-time priority, under skep's agent (`skep
+// vip-agent`), which checks the tracked service without forking and feeds
+// keepalived track files. This package renders keepalived's config,
+// describes the container, runs the agent, reads what a host reports, and
+// listens for foreign VRRP routers; apply decides when to use which.
 package vip
 
 import (
@@ -34,19 +36,6 @@ const (
 // Priority is the base priority of the i-th (from 0) keepalived host.
 func Priority(i int) int { return BasePriority - i }
 
-// Track check timing: every half second, each run bounded below a second
-// (the check's own limit is 0.8s, see images/keepalived/check.sh); three
-// failures in a row lower the priority and three successes restore it, so
-// a slow answer or two from a busy engine do not move the VIP (seen in the
-// lab with two failures and a 0.4s limit) and a flapping service does not
-// pull it back and forth.
-const (
-	CheckInterval = 500 * time.Millisecond
-	CheckTimeout  = 900 * time.Millisecond
-	CheckFall     = 3
-	CheckRise     = 3
-)
-
 // Params is one host's keepalived configuration.
 type Params struct {
 	Cluster   string
@@ -61,7 +50,6 @@ type Params struct {
 	// Version is the VRRP version: 3 for skep; 2 only to measure stock
 	// keepalived against it.
 	Version int
-	Check   Check
 }
 
 // Stock turns p into stock keepalived's timing (VRRPv2, adverts every
@@ -92,10 +80,10 @@ func Render(p Params) ([]byte, error) {
 	var buf bytes.Buffer
 	err := configTmpl.Execute(&buf, struct {
 		Params
-		AdvertSecs, IntervalSecs, TimeoutSecs string
-		Fall, Rise, Weight, Bonus             int
-		CheckCommand                          string
-	}{p, secs(p.Advert), secs(CheckInterval), secs(CheckTimeout), CheckFall, CheckRise, CheckWeight, MasterBonus, p.Check.Command()})
+		AdvertSecs                  string
+		Weight, Bonus, RT           int
+		CheckFile, MasterFile, FIFO string
+	}{p, secs(p.Advert), CheckWeight, MasterBonus, RTPriority, CheckFile, MasterFile, NotifyFIFO})
 	return buf.Bytes(), err
 }
 
@@ -111,9 +99,16 @@ var configTmpl = template.Must(template.New("keepalived.conf").Parse(`# keepaliv
 
 global_defs {
     router_id skep-{{.Cluster}}-{{.Host}}
-    # The track and notify scripts are skep's, in the image, owned by root.
+    # keepalived runs no script; naming the user only stops it from looking
+    # for its default script user at every start and reload.
     script_user root
-    enable_script_security
+    # The VRRP process runs real-time, so a busy host still sends and hears
+    # adverts on time. Where the host grants no real-time budget the kernel
+    # refuses it, and skep's agent gives keepalived the highest nice value.
+    vrrp_rt_priority {{.RT}}
+    # State changes go to skep's agent (the container's main process),
+    # which keeps the master bonus file below: keepalived runs no script.
+    vrrp_notify_fifo {{.FIFO}}
     # After two masters (a partition healing, a frozen node thawing), the
     # one that yields answers once with its lower priority, and a master
     # that hears a lower priority re-sends its gratuitous ARPs: the
@@ -124,25 +119,24 @@ global_defs {
     vrrp_check_unicast_src
 }
 
-# The local service the VIP depends on. A failure lowers the priority
-# (weight) rather than putting the instance in FAULT: if the check fails
-# everywhere (say the ingress is not deployed yet) someone still holds the
-# VIP, and the first manager whose check passes takes it.
-vrrp_script skep_check {
-    script "{{.CheckCommand}}"
-    interval {{.IntervalSecs}}
-    timeout {{.TimeoutSecs}}
-    fall {{.Fall}}
-    rise {{.Rise}}
+# The local service the VIP depends on, as skep's agent sees it: 0 while it
+# answers, 1 once it does not (the agent applies its own fall and rise). A
+# failure lowers the priority (weight) rather than putting the instance in
+# FAULT: if the check fails everywhere (say the ingress is not deployed
+# yet) someone still holds the VIP, and the first manager whose check
+# passes takes it.
+track_file skep_check {
+    file {{.CheckFile}}
     weight -{{.Weight}}
 }
 
-# 1 while this host is the master (written by the notify script), adding
-# the master bonus to its priority: a recovered manager of higher base
-# priority does not preempt the holder, so the VIP moves once per failure,
-# not twice. Preemption stays on so a holder whose check fails is replaced.
-vrrp_track_file skep_master {
-    file /run/skep-vip/master
+# 1 while this host is the master (written by the agent from the notify
+# FIFO), adding the master bonus to its priority: a recovered manager of
+# higher base priority does not preempt the holder, so the VIP moves once
+# per failure, not twice. Preemption stays on so a holder whose check
+# fails is replaced.
+track_file skep_master {
+    file {{.MasterFile}}
     weight {{.Bonus}}
 }
 
@@ -172,12 +166,9 @@ vrrp_instance skep {
     virtual_ipaddress {
         {{.Address}}/32 dev {{.Interface}}
     }
-    track_script {
-        skep_check
-    }
     track_file {
+        skep_check
         skep_master
     }
-    notify /usr/local/bin/skep-vip-notify
 }
 `))

@@ -32,16 +32,16 @@ func golden(t *testing.T, name string, got []byte) {
 func labParams() Params {
 	return Params{Cluster: "lab", Host: "node2", Interface: "eth0", SourceIP: "10.213.0.12",
 		Peers: []string{"10.213.0.11", "10.213.0.13"}, Address: "10.213.0.250", RouterID: 51,
-		Priority: Priority(1), Advert: 100 * time.Millisecond, Version: 3, Check: DockerEngine}
+		Priority: Priority(1), Advert: 100 * time.Millisecond, Version: 3}
 }
 
 func TestRenderGolden(t *testing.T) {
 	for name, p := range map[string]Params{
-		"node2-v3-docker": labParams(),
-		"node1-v3-traefik": func() Params {
+		"node2-v3": labParams(),
+		"node1-v3-ens3": func() Params {
 			p := labParams()
 			p.Host, p.SourceIP, p.Peers, p.Priority = "node1", "10.213.0.11", []string{"10.213.0.12", "10.213.0.13"}, Priority(0)
-			p.Check, p.Advert, p.RouterID, p.Interface = TraefikPing, 250*time.Millisecond, 7, "ens3"
+			p.Advert, p.RouterID, p.Interface = 250*time.Millisecond, 7, "ens3"
 			return p
 		}(),
 		"node2-stock-v2": Stock(labParams()),
@@ -98,7 +98,25 @@ func TestSecs(t *testing.T) {
 			t.Errorf("secs(%s) = %s, want %s", d, got, want)
 		}
 	}
-	if !strings.Contains(DockerEngine.Command(), "docker /var/run/docker.sock") {
-		t.Error(DockerEngine.Command())
+}
+
+// The config names the agent's files, and keepalived runs no script.
+func TestRenderTracksAgentFiles(t *testing.T) {
+	out, err := Render(labParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(out)
+	for _, want := range []string{"file " + CheckFile, "weight -100", "file " + MasterFile, "weight 50", "vrrp_notify_fifo " + NotifyFIFO, "vrrp_rt_priority 10"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q", want)
+		}
+	}
+	for _, banned := range []string{"script ", "vrrp_script", "track_script", "notify "} {
+		for _, l := range strings.Split(conf, "\n") {
+			if l = strings.TrimSpace(l); !strings.HasPrefix(l, "#") && strings.HasPrefix(l, banned) {
+				t.Errorf("config runs a script: %q", l)
+			}
+		}
 	}
 }
