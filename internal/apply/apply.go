@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"skep/internal/config"
 	"skep/internal/host"
 )
@@ -22,7 +24,12 @@ type Options struct {
 	// Verbose adds what was learned of each host to the progress lines.
 	Verbose bool
 	// Logf prints one progress line; host is "" for cluster-wide lines.
+	// No secret ever goes through it: its output may be kept anywhere.
 	Logf func(host, format string, args ...any)
+	// SecretDir is where apply hands over a secret it made and that only
+	// the operator may keep (the Traefik API password): one 0600 file each,
+	// in a 0700 directory, whose path is logged.
+	SecretDir string
 }
 
 // Result is what a run did (or, dry, would do).
@@ -41,6 +48,7 @@ type env struct {
 	gate    *gate
 	result  *Result
 	images  images
+	mgr     client.APIClient // tests only: the manager cluster-wide steps use
 }
 
 func (e *env) logf(hostName, format string, args ...any) {
@@ -119,6 +127,7 @@ func phases() []phase {
 		{"node labels", planLabels},
 		{"images", planImages},
 		{"storage", planStorage},
+		{"system storage", planSystemStorage},
 		{"vip", planVIP},
 		{"ingress", planIngress},
 		{"controller", planController},

@@ -32,7 +32,9 @@ type controllerState struct {
 	exists       bool
 	configs      []string // roots configs present (every version)
 	lackingImage []string // managers without the image
-	lackingDir   []string // managers without the state directory
+	// legacy is when each manager's old state directory (under the user
+	// mount) was last written, for managers that still have one.
+	legacy map[string]int64
 }
 
 // controllerRecipe is the controller's image: this skep binary, run as
@@ -48,6 +50,9 @@ func planController(ctx context.Context, e *env) ([]Step, error) {
 	if a == nil || e.cluster.Ingress == nil {
 		return nil, nil
 	}
+	if e.cluster.Storage == nil {
+		return nil, fmt.Errorf("acme needs a storage section: the controller keeps its account and certificates on skep's own volume")
+	}
 	w := controllerWant{anchor: e.cluster.FirstManager().Name, recipe: controllerRecipe()}
 	for _, m := range e.cluster.Managers() {
 		w.managers = append(w.managers, m.Name)
@@ -56,7 +61,8 @@ func planController(ctx context.Context, e *env) ([]Step, error) {
 	if w.image, err = e.images.tagFor(w.recipe); err != nil {
 		return nil, err
 	}
-	opts := controller.ServiceOptions{Image: w.image, CAURL: a.CAURL, Email: a.Email, Names: a.Names}
+	opts := controller.ServiceOptions{Image: w.image, CAURL: a.CAURL, Email: a.Email, Names: a.Names,
+		StateDir: e.cluster.ControllerStateDir()}
 	if a.CARoots != "" {
 		if w.roots, err = os.ReadFile(a.CARoots); err != nil {
 			return nil, fmt.Errorf("acme.ca_roots: %w", err)
@@ -72,24 +78,16 @@ func planController(ctx context.Context, e *env) ([]Step, error) {
 	return controllerSteps(e, st, w), nil
 }
 
-// stateDirCheck prints "yes" when the controller's state directory exists.
-var stateDirCheck = fmt.Sprintf("if [ -d %s ]; then echo yes; fi", controller.DefaultStateDir)
-
 func readControllerState(ctx context.Context, e *env, w controllerWant) (controllerState, error) {
 	var st controllerState
 	for _, m := range w.managers {
 		f := e.facts.Hosts[m]
 		if f == nil || !f.DockerRunning {
 			st.lackingImage = append(st.lackingImage, m)
-			st.lackingDir = append(st.lackingDir, m)
 			continue
 		}
-		out, err := e.hosts[m].Sudo(ctx, stateDirCheck)
-		if err != nil {
-			return st, fmt.Errorf("%s: look for %s: %w", m, controller.DefaultStateDir, err)
-		}
-		if strings.TrimSpace(out) != "yes" {
-			st.lackingDir = append(st.lackingDir, m)
+		if err := readLegacyState(ctx, e, m, &st); err != nil {
+			return st, err
 		}
 		cli, err := e.hosts[m].Docker(ctx)
 		if err != nil {
@@ -129,15 +127,6 @@ func controllerSteps(e *env, st controllerState, w controllerWant) []Step {
 	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
 		steps = append(steps, clusterStep(e, w.anchor, action, reason, run))
 	}
-	for _, h := range st.lackingDir {
-		h := h
-		steps = append(steps, Step{Host: h, Action: "create directory " + controller.DefaultStateDir + " (mode 0700)",
-			Reason: "the controller keeps its ACME account and certificates there, on whichever manager it runs",
-			run: func(ctx context.Context) error {
-				_, err := e.hosts[h].Sudo(ctx, "install -d -m 0700 "+controller.DefaultStateDir)
-				return err
-			}})
-	}
 	for _, h := range st.lackingImage {
 		h := h
 		steps = append(steps, Step{Host: h, Action: "load image " + w.image,
@@ -153,8 +142,12 @@ func controllerSteps(e *env, st controllerState, w controllerWant) []Step {
 				return err
 			})
 	}
+	// Old state is moved with the service stopped, which is then created
+	// anew with the new state directory.
+	moves := legacySteps(e, st, w)
+	steps = append(steps, moves...)
 	svc := ingressState{services: map[string]string{}}
-	if st.exists {
+	if st.exists && len(moves) == 0 {
 		svc.services[controller.ServiceName] = st.service
 	}
 	if step, ok := serviceStep(svc, w.spec, 1, resolveRefs); ok {

@@ -13,9 +13,11 @@ func controllerEnv(roots []byte) (*env, controllerWant) {
 	c := testCluster("manager", "manager", "manager", "worker")
 	c.Ingress = &config.Ingress{}
 	c.ACME = &config.ACME{Email: "ops@example.com", CAURL: config.LetsEncryptStaging}
+	c.Storage = &config.Storage{}
+	c.ApplyDefaults()
 	e := &env{cluster: c, result: &Result{}}
 	w := controllerWant{anchor: "node1", managers: []string{"node1", "node2", "node3"}, recipe: controllerRecipe(), image: "skep-skepd:c1", roots: roots}
-	opts := controller.ServiceOptions{Image: w.image, CAURL: c.ACME.CAURL, Email: c.ACME.Email}
+	opts := controller.ServiceOptions{Image: w.image, CAURL: c.ACME.CAURL, Email: c.ACME.Email, StateDir: c.ControllerStateDir()}
 	if roots != nil {
 		w.rootsName = controller.RootsConfigName(roots)
 		opts.RootsConfig = w.rootsName
@@ -34,12 +36,9 @@ func convergedController(w controllerWant) controllerState {
 
 func TestControllerFresh(t *testing.T) {
 	e, w := controllerEnv([]byte("ROOTS"))
-	st := controllerState{lackingImage: w.managers, lackingDir: w.managers}
+	st := controllerState{lackingImage: w.managers}
 	got := actions(controllerSteps(e, st, w))
 	want := strings.Join([]string{
-		"node1: create directory /var/data/skep (mode 0700)",
-		"node2: create directory /var/data/skep (mode 0700)",
-		"node3: create directory /var/data/skep (mode 0700)",
 		"node1: load image skep-skepd:c1",
 		"node2: load image skep-skepd:c1",
 		"node3: load image skep-skepd:c1",
@@ -83,19 +82,19 @@ func TestControllerNewRoots(t *testing.T) {
 
 func TestControllerSpec(t *testing.T) {
 	s := controller.ServiceSpec(controller.ServiceOptions{Image: "i", CAURL: "https://ca/dir", Email: "a@x.org",
-		Names: []string{"a.x.org", "b.x.org"}, RootsConfig: "skep-acme-roots-1"})
+		Names: []string{"a.x.org", "b.x.org"}, RootsConfig: "skep-acme-roots-1", StateDir: "/srv/skep/controller"})
 	if *s.Mode.Replicated.Replicas != 1 || s.EndpointSpec.Mode != "dnsrr" || s.Name != "skep-controller" {
 		t.Fatalf("spec %+v", s)
 	}
 	args := strings.Join(s.TaskTemplate.ContainerSpec.Args, " ")
-	if args != "--state-dir /var/data/skep --ca-url https://ca/dir --email a@x.org --names a.x.org,b.x.org --ca-roots /etc/skep/acme-roots.pem" {
+	if args != "--state-dir /srv/skep/controller --ca-url https://ca/dir --email a@x.org --names a.x.org,b.x.org --token-file /run/secrets/skep-controller-token --ca-roots /etc/skep/acme-roots.pem" {
 		t.Fatalf("args %s", args)
 	}
 	m := s.TaskTemplate.ContainerSpec.Mounts
-	if len(m) != 1 || m[0].Source != "/var/data/skep" || m[0].Target != "/var/data/skep" {
+	if len(m) != 1 || m[0].Source != "/srv/skep/controller" || m[0].Target != "/srv/skep/controller" {
 		t.Fatalf("mounts %+v", m)
 	}
-	if s.TaskTemplate.Placement.Constraints[0] != "node.role==manager" || len(s.TaskTemplate.Networks) != 2 {
+	if s.TaskTemplate.Placement.Constraints[0] != "node.role==manager" || len(s.TaskTemplate.Networks) != 3 {
 		t.Fatalf("placement/networks %+v %+v", s.TaskTemplate.Placement, s.TaskTemplate.Networks)
 	}
 	for _, mnt := range m {

@@ -26,6 +26,8 @@ type ingressState struct {
 	networks map[string]bool   // by name
 	services map[string]string // name -> spec hash label
 	secret   bool              // the API users secret exists
+	token    bool              // the controller's token secret exists
+	statics  []string          // static configuration secrets present (every version)
 	configs  []string          // API config names present (every version)
 	lacking  map[string][]string
 }
@@ -130,12 +132,19 @@ func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState,
 			return st, fmt.Errorf("inspect service %s: %w", name, err)
 		}
 	}
-	secrets, err := mgr.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(filters.Arg("name", ingress.UsersSecret))})
+	secrets, err := secretNames(ctx, mgr, "skep-")
 	if err != nil {
-		return st, fmt.Errorf("list secrets: %w", err)
+		return st, err
 	}
 	for _, s := range secrets {
-		st.secret = st.secret || s.Spec.Name == ingress.UsersSecret
+		switch {
+		case s == ingress.UsersSecret:
+			st.secret = true
+		case s == ingress.TokenSecret:
+			st.token = true
+		case strings.HasPrefix(s, ingress.StaticSecretPrefix):
+			st.statics = append(st.statics, s)
+		}
 	}
 	if st.configs, err = configNames(ctx, mgr, ingress.APIConfigPrefix); err != nil {
 		return st, err
@@ -178,8 +187,15 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 	if step, ok := serviceStep(st, proxy, len(w.managers), nil); ok {
 		cluster(step.action, step.reason, step.run)
 	}
+	// The token is made once and kept: Traefik and the controller read it
+	// from the same secret, so it never has to leave the swarm again.
+	if !st.token {
+		cluster("create swarm secret "+ingress.TokenSecret+" (a new random token Traefik presents to the controller)",
+			"the swarm has none: the controller serves certificates only to a caller with the token",
+			func(ctx context.Context, mgr client.APIClient) error { return createToken(ctx, mgr) })
+	}
 	if w.api && !st.secret {
-		cluster("create swarm secret "+ingress.UsersSecret+" with a new API password (shown once)", "the Traefik API is on and has no password yet",
+		cluster("create swarm secret "+ingress.UsersSecret+" with a new API password (handed over once, in a 0600 file)", "the Traefik API is on and has no password yet",
 			func(ctx context.Context, mgr client.APIClient) error { return createAPIUser(ctx, e, mgr, w.anchor) })
 	}
 	apiConfig := ingress.APIConfigName()
@@ -189,6 +205,20 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 				_, err := mgr.ConfigCreate(ctx, swarm.ConfigSpec{
 					Annotations: swarm.Annotations{Name: apiConfig, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
 					Data:        ingress.APIConfig()})
+				return err
+			})
+	}
+	static := ingress.StaticSecretName(w.traefikOptions())
+	if !contains(st.statics, static) {
+		data := ingress.StaticConfig(w.traefikOptions())
+		cluster("create swarm secret "+static+" (Traefik's static configuration, a template the engine fills in with the token)",
+			"Traefik's declared static configuration is new or changed",
+			func(ctx context.Context, mgr client.APIClient) error {
+				_, err := mgr.SecretCreate(ctx, swarm.SecretSpec{
+					Annotations: swarm.Annotations{Name: static, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
+					Data:        data,
+					Templating:  &swarm.Driver{Name: ingress.TemplateDriver},
+				})
 				return err
 			})
 	}
@@ -209,6 +239,15 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 		c := c
 		cluster("remove swarm config "+c, "no longer used by Traefik", func(ctx context.Context, mgr client.APIClient) error {
 			return mgr.ConfigRemove(ctx, c)
+		})
+	}
+	for _, old := range st.statics {
+		if old == static {
+			continue
+		}
+		old := old
+		cluster("remove swarm secret "+old, "an older static configuration, no longer used by Traefik", func(ctx context.Context, mgr client.APIClient) error {
+			return mgr.SecretRemove(ctx, old)
 		})
 	}
 	return steps
@@ -289,12 +328,37 @@ func resolveRefs(ctx context.Context, mgr client.APIClient, spec *swarm.ServiceS
 	return nil
 }
 
+// createToken makes the controller's token. It goes into the secret and
+// nowhere else: no log line, no file, no argument.
+func createToken(ctx context.Context, mgr client.APIClient) error {
+	token, err := ingress.NewToken()
+	if err != nil {
+		return err
+	}
+	_, err = mgr.SecretCreate(ctx, swarm.SecretSpec{
+		Annotations: swarm.Annotations{Name: ingress.TokenSecret, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
+		Data:        token,
+	})
+	return err
+}
+
+// apiPasswordFile is the file, under Options.SecretDir, that receives the
+// Traefik API password.
+const apiPasswordFile = "traefik-api-password"
+
 // createAPIUser generates the API password, stores only its bcrypt hash
-// in the users secret, and shows the password this once.
+// in the users secret, and hands the password over once in a 0600 file
+// whose path (never the password) goes to the progress log, which may be
+// kept anywhere. The file is written first: a secret whose password was
+// lost would lock the operator out.
 func createAPIUser(ctx context.Context, e *env, mgr client.APIClient, hostName string) error {
 	password, line, err := ingress.NewAPIUser()
 	if err != nil {
 		return err
+	}
+	path, err := writeSecretFile(e.opts.SecretDir, apiPasswordFile, []byte(password+"\n"))
+	if err != nil {
+		return fmt.Errorf("keep the new Traefik API password: %w", err)
 	}
 	_, err = mgr.SecretCreate(ctx, swarm.SecretSpec{
 		Annotations: swarm.Annotations{Name: ingress.UsersSecret, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
@@ -303,7 +367,7 @@ func createAPIUser(ctx context.Context, e *env, mgr client.APIClient, hostName s
 	if err != nil {
 		return err
 	}
-	e.logf(hostName, "Traefik API user %s, password %s (shown only now: skep keeps only its hash; to get a new one, apply with api off, then on)", ingress.APIUser, password)
+	e.logf(hostName, "Traefik API user %s, password in %s (mode 0600; skep keeps only its hash: to get a new one, apply with api off, then on)", ingress.APIUser, path)
 	return nil
 }
 

@@ -22,16 +22,25 @@ func ingressEnv(api bool, image string) (*env, ingressWant) {
 
 // convergedIngress is the state right after an apply of w.
 func convergedIngress(w ingressWant) ingressState {
-	st := ingressState{networks: map[string]bool{ingress.PublicNetwork: true, ingress.ProxyNetwork: true},
+	st := ingressState{networks: allNetworks(),
 		services: map[string]string{
 			ingress.ProxyService:   ingress.WithHash(ingress.ProxySpec(w.proxyImage)).Labels[ingress.SpecHashLabel],
 			ingress.TraefikService: ingress.WithHash(ingress.TraefikSpec(w.traefikOptions())).Labels[ingress.SpecHashLabel],
-		}}
+		},
+		token: true, statics: []string{ingress.StaticSecretName(w.traefikOptions())}}
 	if w.api {
 		st.secret = true
 		st.configs = []string{ingress.APIConfigName()}
 	}
 	return st
+}
+
+func allNetworks() map[string]bool {
+	nets := map[string]bool{}
+	for _, n := range ingress.Networks() {
+		nets[n.Name] = true
+	}
+	return nets
 }
 
 func actions(steps []Step) string {
@@ -50,9 +59,13 @@ func TestIngressFresh(t *testing.T) {
 	want := strings.Join([]string{
 		"node1: create overlay network skep-public",
 		"node1: create overlay network skep-socket-proxy",
+		"node1: create overlay network skep-controller",
+		"node1: create overlay network skep-controller-egress",
 		"node1,node2,node3: load image skep-socket-proxy:p1",
 		"node1,node2,node3: load image skep-traefik:t1",
 		"node1: create service skep-socket-proxy",
+		"node1: create swarm secret skep-controller-token (a new random token Traefik presents to the controller)",
+		"node1: create swarm secret " + ingress.StaticSecretName(w.traefikOptions()) + " (Traefik's static configuration, a template the engine fills in with the token)",
 		"node1: create service skep-traefik",
 	}, "\n")
 	if got != want {
@@ -84,19 +97,26 @@ func TestIngressAPIOnAndOff(t *testing.T) {
 	e, off := ingressEnv(false, "")
 	_, on := ingressEnv(true, "")
 	got := actions(ingressSteps(e, convergedIngress(off), on))
-	want := "node1: create swarm secret skep-traefik-users with a new API password (shown once)\n" +
+	staticOff, staticOn := ingress.StaticSecretName(off.traefikOptions()), ingress.StaticSecretName(on.traefikOptions())
+	want := "node1: create swarm secret skep-traefik-users with a new API password (handed over once, in a 0600 file)\n" +
 		"node1: create swarm config " + ingress.APIConfigName() + " (Traefik API router)\n" +
-		"node1: update service skep-traefik"
+		"node1: create swarm secret " + staticOn + " (Traefik's static configuration, a template the engine fills in with the token)\n" +
+		"node1: update service skep-traefik\n" +
+		"node1: remove swarm secret " + staticOff
 	if got != want {
 		t.Fatalf("API on:\n%s\nwant:\n%s", got, want)
 	}
 	st := convergedIngress(on)
 	st.configs = append(st.configs, ingress.APIConfigPrefix+"old")
+	// The API-off static secret is still there from before: nothing to
+	// create, and the API-on one goes once Traefik no longer uses it.
+	st.statics = append(st.statics, staticOff)
 	got = actions(ingressSteps(e, st, off))
 	want = "node1: update service skep-traefik\n" +
 		"node1: remove swarm secret skep-traefik-users\n" +
 		"node1: remove swarm config " + ingress.APIConfigName() + "\n" +
-		"node1: remove swarm config " + ingress.APIConfigPrefix + "old"
+		"node1: remove swarm config " + ingress.APIConfigPrefix + "old\n" +
+		"node1: remove swarm secret " + staticOn
 	if got != want {
 		t.Fatalf("API off:\n%s\nwant:\n%s", got, want)
 	}
@@ -105,7 +125,8 @@ func TestIngressAPIOnAndOff(t *testing.T) {
 // With an image the nodes pull, nothing is built or shipped for Traefik.
 func TestIngressPulledImage(t *testing.T) {
 	e, w := ingressEnv(false, "traefik:v3.6.15")
-	st := ingressState{networks: map[string]bool{ingress.PublicNetwork: true, ingress.ProxyNetwork: true}, services: map[string]string{},
+	st := ingressState{networks: allNetworks(), services: map[string]string{}, token: true,
+		statics: []string{ingress.StaticSecretName(w.traefikOptions())},
 		lacking: map[string][]string{"skep-socket-proxy:p1": {"node2"}, "traefik:v3.6.15": w.managers}}
 	got := actions(ingressSteps(e, st, w))
 	want := "node2: load image skep-socket-proxy:p1\nnode1: create service skep-socket-proxy\nnode1: create service skep-traefik"

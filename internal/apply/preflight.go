@@ -25,10 +25,10 @@ func preflight(e *env) error {
 	names := sortedHosts(e.facts.Hosts)
 	for _, name := range names {
 		f := e.facts.Hosts[name]
-		for _, p := range hostProblems(f) {
+		for _, p := range append(hostProblems(f), declaredProblems(e.cluster, f)...) {
 			problems = append(problems, name+": "+p)
 		}
-		for _, w := range hostWarnings(f) {
+		for _, w := range hostWarnings(f, e.cluster) {
 			e.result.Warnings = append(e.result.Warnings, name+": "+w)
 			if warned[w] == nil {
 				order = append(order, w)
@@ -63,13 +63,25 @@ func hostProblems(f *Facts) []string {
 	return ps
 }
 
-func hostWarnings(f *Facts) []string {
+// declaredProblems are facts that only matter for what the cluster file
+// declares: a host that cannot do what is asked of it stops the run before
+// anything changes, instead of failing half-way through a phase.
+func declaredProblems(c *config.Cluster, f *Facts) []string {
+	var ps []string
+	if c.Storage != nil && !f.FUSE {
+		ps = append(ps, "no /dev/fuse, but storage: is declared and every host mounts the shared GlusterFS volume through FUSE: "+
+			"load the fuse module (modprobe fuse; in a container, pass --device /dev/fuse), or remove the storage section")
+	}
+	return ps
+}
+
+func hostWarnings(f *Facts, c *config.Cluster) []string {
 	var ws []string
 	if abs(f.ClockSkew) > warnSkew && abs(f.ClockSkew) <= maxSkew {
 		ws = append(ws, fmt.Sprintf("clock is %s off; keep hosts in sync with NTP", f.ClockSkew))
 	}
-	if !f.FUSE {
-		ws = append(ws, "no /dev/fuse: the shared GlusterFS volume cannot be mounted on this host")
+	if !f.FUSE && c.Storage == nil {
+		ws = append(ws, "no /dev/fuse: a shared GlusterFS volume (storage:) could not be mounted on this host")
 	}
 	if !f.VXLAN {
 		ws = append(ws, "no VXLAN support: overlay networks cannot span this host")

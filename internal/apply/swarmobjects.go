@@ -15,12 +15,22 @@ import (
 // configs), logged under anchor and run through whichever manager answers.
 func clusterStep(e *env, anchor, action, reason string, run func(ctx context.Context, mgr client.APIClient) error) Step {
 	return Step{Host: anchor, Action: action, Reason: reason, run: func(ctx context.Context) error {
-		_, mgr, err := liveAnchor(ctx, e)
+		mgr, err := e.manager(ctx)
 		if err != nil {
 			return err
 		}
 		return run(ctx, mgr)
 	}}
+}
+
+// manager is the swarm manager cluster-wide steps go through: whichever
+// declared manager answers, or the one a test recorded in e.mgr.
+func (e *env) manager(ctx context.Context) (client.APIClient, error) {
+	if e.mgr != nil {
+		return e.mgr, nil
+	}
+	_, mgr, err := liveAnchor(ctx, e)
+	return mgr, err
 }
 
 // configNames lists the swarm configs whose names start with prefix, sorted.
@@ -36,6 +46,23 @@ func configNames(ctx context.Context, mgr client.APIClient, prefix string) ([]st
 		// The name filter matches substrings; keep true prefixes only.
 		if strings.HasPrefix(c.Spec.Name, prefix) {
 			names = append(names, c.Spec.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// secretNames lists the swarm secrets whose names start with prefix,
+// sorted; like configs, versioned secrets are named by their content.
+func secretNames(ctx context.Context, mgr client.APIClient, prefix string) ([]string, error) {
+	secrets, err := mgr.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(filters.Arg("name", prefix))})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	var names []string
+	for _, s := range secrets {
+		if strings.HasPrefix(s.Spec.Name, prefix) {
+			names = append(names, s.Spec.Name)
 		}
 	}
 	sort.Strings(names)

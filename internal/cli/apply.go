@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"skep/internal/apply"
 	"skep/internal/config"
+	"skep/internal/lab"
 )
 
 type applyOptions struct {
@@ -73,6 +75,13 @@ nothing on any host.`,
 	return cmd
 }
 
+// secretDir is where apply leaves a secret for the operator (the Traefik
+// API password), one 0600 file each: under skep's own state directory, not
+// beside the cluster file, which may well be in version control.
+func secretDir(c *config.Cluster) string {
+	return filepath.Join(lab.Home(), "clusters", c.Name)
+}
+
 func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOptions, verbose, wet bool) error {
 	if o.output != "" && o.output != "text" && o.output != "json" {
 		return badInput(fmt.Errorf("--output %q: use text or json", o.output), "")
@@ -82,7 +91,8 @@ func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOpt
 		logw = io.Discard
 	}
 	p := newProgress(logw)
-	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Verbose: verbose, Logf: p.hostf})
+	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Verbose: verbose, Logf: p.hostf,
+		SecretDir: secretDir(c)})
 	if err != nil {
 		return err
 	}

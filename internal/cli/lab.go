@@ -34,7 +34,7 @@ Faults (kill, pause, partition) let you watch the cloud heal.`,
   skep lab start node2        # and comes back
   skep lab down               # remove everything of the lab`,
 	}
-	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand(), newLabBenchCommand(), newLabWhoamiCommand())
+	cmd.AddCommand(newLabUpCommand(g), newLabDownCommand(), newLabLsCommand(), newLabSSHCommand(), newLabBenchCommand(), newLabWhoamiCommand(), newLabProbeCommand())
 	for _, f := range []struct {
 		fault lab.Fault
 		short string
@@ -56,9 +56,10 @@ func dockerClient() (*client.Client, error) {
 }
 
 type labUpOptions struct {
-	name    string
-	nodes   int
-	noApply bool
+	name         string
+	nodes        int
+	noApply      bool
+	storageMount string
 }
 
 func newLabUpCommand(g *globals) *cobra.Command {
@@ -73,6 +74,7 @@ state directory, and runs apply. Running it again on an existing lab starts
 stopped nodes and applies again.`,
 		Example: `  skep lab up
   skep lab up --name demo --nodes 5
+  skep lab up --storage-mount /srv/shared   # the shared volume elsewhere than /var/data
   skep lab up --no-apply && time skep apply --lab skep`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,7 +88,7 @@ stopped nodes and applies again.`,
 			defer cli.Close()
 			out := cmd.OutOrStdout()
 			p := newProgress(out)
-			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, Logf: p.logf})
+			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, StorageMount: o.storageMount, Logf: p.logf})
 			if err != nil {
 				return err
 			}
@@ -96,7 +98,7 @@ stopped nodes and applies again.`,
 				if err != nil {
 					return err
 				}
-				res, err := apply.Run(cmd.Context(), apply.Options{Cluster: c, Wet: true, Logf: p.hostf})
+				res, err := apply.Run(cmd.Context(), apply.Options{Cluster: c, Wet: true, Logf: p.hostf, SecretDir: secretDir(c)})
 				if err != nil {
 					return err
 				}
@@ -110,6 +112,7 @@ stopped nodes and applies again.`,
 	cmd.Flags().StringVar(&o.name, "name", "skep", "lab name (containers are NAME-node1..N)")
 	cmd.Flags().IntVar(&o.nodes, "nodes", 3, "number of nodes; the first 3 are managers")
 	cmd.Flags().BoolVar(&o.noApply, "no-apply", false, "only create the machines and the cluster file")
+	cmd.Flags().StringVar(&o.storageMount, "storage-mount", "", "storage.mount of the lab's cluster file (default "+config.DefaultStorageMount+"; kept by later runs)")
 	return cmd
 }
 

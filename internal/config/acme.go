@@ -95,8 +95,10 @@ func (v *validator) acme() {
 	if v.c.Ingress == nil {
 		v.add("acme", "needs the ingress section: every Traefik routes the CA's challenges to the controller and serves its certificates; add ingress: {}")
 	}
-	if v.c.Storage == nil && len(v.c.Managers()) > 1 {
-		v.add("acme", "needs the storage section: the controller keeps the account and certificates on the shared volume, so that it can move to any manager; add storage: {}")
+	// Even with one manager: a node's local disk is lost with the node, and
+	// a lost account means new orders against the CA's rate limits.
+	if v.c.Storage == nil {
+		v.add("acme", "needs storage: the ACME account and certificates must survive a node, so the controller keeps them on replicated storage; add storage: {}")
 	}
 }
 

@@ -71,6 +71,10 @@ storage:
   brick: /var/lib/skep/brick
   # Where every host mounts the volume; bind it into containers.
   mount: /var/data
+  # Where the managers mount skep's own volume (VOLUME-system, bricks
+  # BRICK-system beside yours): the controller's ACME account and private
+  # keys, mode 0700. Never bind it into an app; it may not overlap mount.
+  system_mount: /var/lib/skep-system
   # Only 3 is supported. arbiter: true keeps full copies on two hosts and
   # only metadata on the third (same split-brain protection, less disk).
   replica: 3
@@ -114,11 +118,12 @@ ingress:
   # api_port: 8080
 
 # HTTPS certificates for the whole cluster. skep's controller (a swarm
-# service with its state on the shared volume) orders one certificate per
-# name set from an ACME CA, answering the CA's HTTP-01 challenges through
-# every Traefik, renews it 30 days before expiry and hands it to every
-# Traefik. Names come from services' Host() router rules and the list below;
-# point them at the VIP first. Needs the storage and ingress sections.
+# service with its state on skep's own volume, storage.system_mount)
+# orders one certificate per name set from an ACME CA, answering the CA's
+# HTTP-01 challenges through every Traefik, renews it 30 days before expiry
+# and hands it to every Traefik. Names come from services' Host() router
+# rules and the list below; point them at the VIP first. Needs the storage
+# and ingress sections.
 acme:
   # The account's contact (required); the CA writes here about expiry.
   email: ops@example.com

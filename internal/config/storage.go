@@ -14,15 +14,26 @@ const (
 	DefaultStorageBrick  = "/var/lib/skep/brick"
 	DefaultStorageMount  = "/var/data"
 	StorageReplica       = 3
+	// DefaultSystemMount is where managers mount skep's own volume. Not
+	// under /var/lib/skep, the default brick's parent: skep-glusterd binds
+	// that directory recursively, and a FUSE mount inside it would be
+	// copied into the container, where an unmount on the host cannot reach
+	// it.
+	DefaultSystemMount = "/var/lib/skep-system"
 )
 
 // Storage is the shared GlusterFS volume: one brick on each of the first
 // three hosts (file order), mounted on every host.
 type Storage struct {
-	Volume  string `yaml:"volume,omitempty"`  // default skep-data
-	Brick   string `yaml:"brick,omitempty"`   // brick directory on each brick host; default /var/lib/skep/brick
-	Mount   string `yaml:"mount,omitempty"`   // where every host mounts the volume; default /var/data
-	Replica int    `yaml:"replica,omitempty"` // copies of each file; only 3 is supported
+	Volume string `yaml:"volume,omitempty"` // default skep-data
+	Brick  string `yaml:"brick,omitempty"`  // brick directory on each brick host; default /var/lib/skep/brick
+	Mount  string `yaml:"mount,omitempty"`  // where every host mounts the volume; default /var/data
+	// SystemMount is where every manager mounts skep's own volume (the
+	// controller's ACME account and private keys): a second volume on the
+	// same bricks hosts, so no bind of Mount reaches it. Default
+	// /var/lib/skep-system.
+	SystemMount string `yaml:"system_mount,omitempty"`
+	Replica     int    `yaml:"replica,omitempty"` // copies of each file; only 3 is supported
 	// Arbiter makes the third brick hold metadata only (replica 3 arbiter 1):
 	// the same split-brain protection for a third of the disk.
 	Arbiter bool `yaml:"arbiter,omitempty"`
@@ -84,6 +95,9 @@ func (c *Cluster) storageDefaults() {
 	if s.Mount == "" {
 		s.Mount = DefaultStorageMount
 	}
+	if s.SystemMount == "" {
+		s.SystemMount = DefaultSystemMount
+	}
 	if s.Replica == 0 {
 		s.Replica = StorageReplica
 	}
@@ -118,6 +132,7 @@ func (v *validator) storage() {
 			v.add("storage.mount", "%s overlaps the brick directory %s; the mount and the brick must be separate directories (writing to a brick directly bypasses replication)", s.Mount, s.Brick)
 		}
 	}
+	v.systemMount(s)
 	switch {
 	case s.Replica != 0 && s.Replica != StorageReplica:
 		v.add("storage.replica", "%d is not supported; allowed: 3 (three full copies, or two and an arbiter with arbiter: true); replica 2 splits brain", s.Replica)

@@ -49,7 +49,7 @@ func newRig(t *testing.T, dir string, names ...string) *rig {
 	r.c = &controller{
 		cfg: Config{CAURL: "https://ca.test/dir", Email: "ops@example.com", Names: names, SelfURL: DefaultSelfURL, HTTPEntryPoint: "web",
 			RenewBefore: DefaultRenewBefore},
-		store: st, handler: &handler{chal: &challenges{}}, limits: DefaultLimits, history: h,
+		store: st, handler: testHandler(t), limits: DefaultLimits, history: h,
 		now: func() time.Time { return r.now }, logf: t.Logf,
 		routerSets: func(context.Context) ([]NameSet, error) { return r.routers, nil },
 		newIssuer: func() (issuer, error) {

@@ -1,5 +1,5 @@
 // Package controller is skepd, skep's in-cluster controller. It runs as a
-// one-replica swarm service with its state on the shared volume, and owns
+// one-replica swarm service with its state on skep's own volume, and owns
 // the cluster's HTTPS certificates: it learns the wanted names from
 // services' Traefik router rules (read through the read-only Docker API
 // proxy) and the cluster file, orders one certificate per name set with
@@ -36,6 +36,7 @@ type Config struct {
 	Names          []string
 	DockerHost     string
 	SelfURL        string // how Traefik reaches this controller
+	TokenFile      string // secret file with the token Traefik presents
 	HTTPEntryPoint string
 	RenewBefore    time.Duration
 	Interval       time.Duration
@@ -58,9 +59,12 @@ var Port = func() string {
 }()
 
 const (
-	// DefaultStateDir is on the shared volume (mounted at /var/data on
-	// every node), so every node sees the same state.
-	DefaultStateDir = "/var/data/skep"
+	// LegacyStateDir is where controllers before skep's own volume kept
+	// their state: under the user mount, readable by any app that binds
+	// it. apply moves what it finds there to the cluster's
+	// ControllerStateDir once; the controller itself is always told
+	// where its state is (--state-dir).
+	LegacyStateDir = "/var/data/skep"
 	// DefaultRenewBefore renews 30 days before expiry, as Let's Encrypt
 	// advises for its 90-day certificates.
 	DefaultRenewBefore = 30 * 24 * time.Hour
@@ -74,14 +78,15 @@ func parseFlags(args []string, out io.Writer) (Config, error) {
 	var names string
 	fs := flag.NewFlagSet("skepd", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.StateDir, "state-dir", DefaultStateDir, "state directory on the shared volume")
-	fs.StringVar(&c.Listen, "listen", DefaultListen, "HTTP address for challenges, Traefik's configuration and /healthz")
+	fs.StringVar(&c.StateDir, "state-dir", "", "state directory on skep's own volume (required)")
+	fs.StringVar(&c.Listen, "listen", DefaultListen, "HTTP address for challenges and Traefik's configuration")
 	fs.StringVar(&c.CAURL, "ca-url", "", "ACME directory URL (required)")
 	fs.StringVar(&c.Email, "email", "", "ACME account contact email (required)")
 	fs.StringVar(&c.CARoots, "ca-roots", os.Getenv("LEGO_CA_CERTIFICATES"), "PEM file of extra roots to trust for the ACME server (a lab CA)")
 	fs.StringVar(&names, "names", "", "comma-separated names to keep certificates for, besides those in router rules")
 	fs.StringVar(&c.DockerHost, "docker-host", DefaultDockerHost, "read-only Docker API to read services' labels from")
 	fs.StringVar(&c.SelfURL, "self-url", DefaultSelfURL, "URL at which Traefik reaches this controller")
+	fs.StringVar(&c.TokenFile, "token-file", "", "file holding the token Traefik presents as a bearer token (required; a swarm secret)")
 	fs.StringVar(&c.HTTPEntryPoint, "http-entrypoint", ingress.EntryPointWeb, "Traefik's HTTP entry point")
 	fs.DurationVar(&c.RenewBefore, "renew-before", DefaultRenewBefore, "renew a certificate this long before it expires")
 	fs.DurationVar(&c.Interval, "interval", DefaultInterval, "how often to look for new names and due renewals")
@@ -102,6 +107,12 @@ func parseFlags(args []string, out io.Writer) (Config, error) {
 	}
 	if c.Email == "" {
 		missing = append(missing, "--email")
+	}
+	if c.StateDir == "" {
+		missing = append(missing, "--state-dir")
+	}
+	if c.TokenFile == "" {
+		missing = append(missing, "--token-file")
 	}
 	if len(missing) > 0 {
 		return c, fmt.Errorf("missing %s", strings.Join(missing, " and "))
@@ -146,8 +157,15 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) error {
 	if err != nil {
 		return err
 	}
+	token, err := readToken(cfg.TokenFile)
+	if err != nil {
+		return err
+	}
 	chal := &challenges{}
-	h := &handler{chal: chal}
+	h, err := newHandler(chal, token)
+	if err != nil {
+		return err
+	}
 	c := &controller{
 		cfg: cfg, store: st, handler: h, limits: DefaultLimits, now: time.Now, logf: logf,
 		history:    prune(history, time.Now()),

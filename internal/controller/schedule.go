@@ -15,7 +15,7 @@ type Attempt struct {
 
 // Limits keep the controller inside the CA's rate limits. The defaults sit
 // below Let's Encrypt's published limits, counted from the controller's own
-// order history (kept on the shared volume, so a restart does not forget):
+// order history (kept on skep's own volume, so a restart does not forget):
 //
 //   - 5 failed validations per hostname per hour: at most 3 failed orders
 //     per name set per hour, and consecutive failures back off from 1 min

@@ -1,9 +1,14 @@
 package controller
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -56,13 +61,48 @@ func (c *challenges) get(token string) (string, bool) {
 	return v, ok
 }
 
-// handler serves challenge answers, Traefik's configuration and a health
-// check. The Traefik configuration is kept ready-made (see publish), so
-// serving it never waits for an order in progress.
+// handler serves challenge answers to anyone who reaches it (Traefik's
+// challenge router: only Traefik shares a network with the controller) and
+// Traefik's configuration, every certificate's key included, only to a
+// request carrying the cluster's token. Anything else is 404, a wrong or
+// missing token included: nothing tells a prober what is here. The
+// Traefik configuration is kept ready-made (see publish), so serving it
+// never waits for an order in progress.
 type handler struct {
-	chal    *challenges
+	chal *challenges
+	// auth is the hash of the one Authorization header accepted. Comparing
+	// hashes in constant time reveals neither the token nor its length.
+	auth    [sha256.Size]byte
 	mu      sync.RWMutex
 	traefik []byte
+}
+
+// minTokenLen refuses a token short enough to guess (apply makes 64 hex
+// characters).
+const minTokenLen = 32
+
+func newHandler(chal *challenges, token string) (*handler, error) {
+	if len(token) < minTokenLen {
+		return nil, fmt.Errorf("the token is %d characters, want at least %d", len(token), minTokenLen)
+	}
+	return &handler{chal: chal, auth: sha256.Sum256([]byte("Bearer " + token))}, nil
+}
+
+// readToken reads the token from its secret file.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("no --token-file: the controller serves certificates only to a caller with the token")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (h *handler) authorized(r *http.Request) bool {
+	got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+	return subtle.ConstantTimeCompare(got[:], h.auth[:]) == 1
 }
 
 func (h *handler) publish(cfg []byte) {
@@ -82,7 +122,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(v))
-	case r.URL.Path == TraefikPath:
+	case r.URL.Path == TraefikPath && h.authorized(r):
 		h.mu.RLock()
 		cfg := h.traefik
 		h.mu.RUnlock()
@@ -93,8 +133,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(cfg)
-	case r.URL.Path == "/healthz":
-		w.Write([]byte("ok\n"))
 	default:
 		http.NotFound(w, r)
 	}

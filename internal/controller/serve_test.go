@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,11 +37,44 @@ type servedConfig struct {
 	} `json:"tls"`
 }
 
+// testToken is the token the handlers of these tests accept.
+const testToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func testHandler(t *testing.T) *handler {
+	t.Helper()
+	h, err := newHandler(&challenges{}, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// getAs sends GET path with the given Authorization header ("" for none).
+func getAs(t *testing.T, url, auth string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func served(t *testing.T, h *handler) servedConfig {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + TraefikPath)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+TraefikPath, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,19 +90,13 @@ func served(t *testing.T, h *handler) servedConfig {
 }
 
 func TestServeTraefikConfigAndChallenges(t *testing.T) {
-	h := &handler{chal: &challenges{}}
+	h := testHandler(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	get := func(path string) (int, string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	if code, _ := get(TraefikPath); code != http.StatusServiceUnavailable {
+	// Challenges are open: the CA's request comes through Traefik, which
+	// sends no token.
+	get := func(path string) (int, string) { return getAs(t, srv.URL+path, "") }
+	if code, _ := getAs(t, srv.URL+TraefikPath, "Bearer "+testToken); code != http.StatusServiceUnavailable {
 		t.Fatalf("before the first publish: %d, want 503 (Traefik keeps its last configuration)", code)
 	}
 
@@ -109,5 +138,57 @@ func TestServeTraefikConfigAndChallenges(t *testing.T) {
 	h.chal.CleanUp("a.x.org", "tok1", "tok1.thumb")
 	if code, _ := get(challengePrefix + "tok1"); code != 404 {
 		t.Fatalf("token after clean-up: %d", code)
+	}
+}
+
+// Traefik's configuration holds every key: without the exact token, and
+// on every other path, the answer is a plain 404 that reveals nothing.
+func TestServeRefusesWithoutToken(t *testing.T) {
+	h := testHandler(t)
+	ca := newTestCA(t)
+	c, k := ca.issue(NameSet{"a.x.org"}, time.Hour)
+	cert, err := parseCertificate(NameSet{"a.x.org"}, c, k, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := traefikConfig([]*Certificate{cert}, "http://skep-controller:8080", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.publish(cfg)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	notFound, _ := getAs(t, srv.URL+"/no-such-path", "")
+	_, notFoundBody := getAs(t, srv.URL+"/no-such-path", "")
+	for _, auth := range []string{"", "Bearer", "Bearer ", testToken, "Bearer " + testToken[:63], "Bearer " + testToken + "0",
+		"bearer " + testToken, "Basic " + testToken, "Bearer " + strings.ToUpper(testToken)} {
+		code, body := getAs(t, srv.URL+TraefikPath, auth)
+		if code != http.StatusNotFound || body != notFoundBody || strings.Contains(body, "PRIVATE KEY") {
+			t.Errorf("Authorization %q: %d %q, want the 404 of an unknown path (%d %q)", auth, code, body, notFound, notFoundBody)
+		}
+	}
+	for _, path := range []string{"/", "/healthz", "/status", TraefikPath + "/", "/.well-known/", "/.well-known/acme-challenge"} {
+		if code, body := getAs(t, srv.URL+path, "Bearer "+testToken); code != http.StatusNotFound || strings.Contains(body, "PRIVATE KEY") {
+			t.Errorf("%s: %d %q, want 404", path, code, body)
+		}
+	}
+	if code, body := getAs(t, srv.URL+TraefikPath, "Bearer "+testToken); code != 200 || !strings.Contains(body, "PRIVATE KEY") {
+		t.Fatalf("with the token: %d", code)
+	}
+}
+
+func TestTokenRequired(t *testing.T) {
+	if _, err := newHandler(&challenges{}, "short"); err == nil {
+		t.Fatal("a short token was accepted")
+	}
+	if _, err := readToken(""); err == nil {
+		t.Fatal("no token file accepted")
+	}
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte(testToken+"\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := readToken(path); err != nil || tok != testToken {
+		t.Fatalf("read %q %v", tok, err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // Names of what apply makes for the controller.
 const (
 	// ServiceName is the controller's swarm service; Traefik reaches it by
-	// this name on the public network.
+	// this name on the controller's network.
 	ServiceName = ingress.ControllerService
 	// RootsConfigPrefix starts the swarm configs holding the CA's extra
 	// roots, named by content (swarm configs cannot change).
@@ -31,6 +31,9 @@ type ServiceOptions struct {
 	Email       string
 	Names       []string
 	RootsConfig string // swarm config with the CA's extra roots; "" for none
+	// StateDir is the controller's state on skep's own volume
+	// (config.Cluster.ControllerStateDir), bound at the same path.
+	StateDir string
 }
 
 // RootsConfigName names the swarm config for roots by their content.
@@ -40,21 +43,29 @@ func RootsConfigName(roots []byte) string {
 }
 
 // ServiceSpec is the controller's swarm service: one replica on a manager,
-// its state on the shared volume, on the public network (Traefik polls it
-// and sends it challenges) and the socket proxy's (it reads services'
-// labels there, never the Docker socket). It restarts at once when it
+// its state on skep's own volume (mounted on every manager, never bound by
+// an app). It is on no network an app can join: the controller's own
+// (internal, not attachable: only Traefik, which polls it with the token
+// of the token secret and sends it challenges, reaches it), the socket
+// proxy's (it reads services' labels there, never the Docker socket) and
+// its egress network (to reach the ACME CA). It restarts at once when it
 // dies, and an update stops the old task before the new one starts, so
 // two controllers never order at the same time.
 func ServiceSpec(o ServiceOptions) swarm.ServiceSpec {
-	args := []string{"--state-dir", DefaultStateDir, "--ca-url", o.CAURL, "--email", o.Email}
+	args := []string{"--state-dir", o.StateDir, "--ca-url", o.CAURL, "--email", o.Email}
 	if len(o.Names) > 0 {
 		args = append(args, "--names", strings.Join(o.Names, ","))
 	}
 	c := &swarm.ContainerSpec{
 		Image:  o.Image,
 		Args:   args,
-		Mounts: []mount.Mount{{Type: mount.TypeBind, Source: DefaultStateDir, Target: DefaultStateDir}},
+		Mounts: []mount.Mount{{Type: mount.TypeBind, Source: o.StateDir, Target: o.StateDir}},
 	}
+	c.Args = append(c.Args, "--token-file", ingress.TokenFile)
+	c.Secrets = []*swarm.SecretReference{{
+		SecretName: ingress.TokenSecret,
+		File:       &swarm.SecretReferenceFileTarget{Name: ingress.TokenSecret, UID: "0", GID: "0", Mode: 0o400},
+	}}
 	if o.RootsConfig != "" {
 		c.Args = append(c.Args, "--ca-roots", rootsPath)
 		c.Configs = []*swarm.ConfigReference{{
@@ -70,7 +81,7 @@ func ServiceSpec(o ServiceOptions) swarm.ServiceSpec {
 			ContainerSpec: c,
 			Placement:     &swarm.Placement{Constraints: []string{"node.role==manager"}},
 			Networks: []swarm.NetworkAttachmentConfig{
-				{Target: ingress.PublicNetwork}, {Target: ingress.ProxyNetwork},
+				{Target: ingress.ControllerNetwork}, {Target: ingress.ProxyNetwork}, {Target: ingress.EgressNetwork},
 			},
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &restart},
 		},

@@ -38,14 +38,14 @@ func TestServiceReader(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	c, err := parseFlags([]string{"--ca-url", "https://ca/dir", "--email", "a@x.org", "--names", "a.x.org, b.x.org"}, &strings.Builder{})
+	c, err := parseFlags([]string{"--state-dir", "/srv/skep/controller", "--ca-url", "https://ca/dir", "--email", "a@x.org", "--names", "a.x.org, b.x.org", "--token-file", "/run/secrets/skep-controller-token"}, &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c.Names, []string{"a.x.org", "b.x.org"}) || c.StateDir != DefaultStateDir || c.RenewBefore != DefaultRenewBefore {
+	if !reflect.DeepEqual(c.Names, []string{"a.x.org", "b.x.org"}) || c.StateDir != "/srv/skep/controller" || c.RenewBefore != DefaultRenewBefore {
 		t.Fatalf("%+v", c)
 	}
-	if _, err := parseFlags(nil, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "--ca-url and --email") {
+	if _, err := parseFlags(nil, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "--ca-url and --email and --state-dir and --token-file") {
 		t.Fatalf("missing flags: %v", err)
 	}
 }

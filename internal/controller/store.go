@@ -14,10 +14,12 @@ import (
 	"time"
 )
 
-// store keeps the controller's state in a directory on the shared volume,
-// so a controller restarted on another node finds the same account and
-// certificates. Everything is private (directories 0700, files 0600) and
-// written atomically: a controller killed mid-write leaves the old file.
+// store keeps the controller's state in a directory on skep's own volume
+// (replicated like the user's data, mounted on the managers only, never
+// under the storage mount apps bind), so a controller restarted on another
+// node finds the same account and certificates. Everything is private
+// (directories 0700, files 0600) and written atomically: a controller
+// killed mid-write leaves the old file.
 //
 // Layout (CA is a short hash of the directory URL, so staging and
 // production accounts never mix):
@@ -27,7 +29,7 @@ import (
 //	DIR/acme/CA/orders.json       order history, for rate limits
 //	DIR/acme/CA/certs/ID.json     one certificate with its key
 type store struct {
-	dir string // the state directory, e.g. /var/data/skep
+	dir string // the state directory, e.g. /var/lib/skep-system/controller
 	ca  string // acme/CA under dir
 }
 
@@ -35,7 +37,7 @@ func newStore(dir, caURL string) (*store, error) {
 	sum := sha256.Sum256([]byte(caURL))
 	s := &store{dir: dir, ca: filepath.Join(dir, "acme", hex.EncodeToString(sum[:])[:12])}
 	if err := os.MkdirAll(filepath.Join(s.ca, "certs"), 0o700); err != nil {
-		return nil, fmt.Errorf("state directory %s: %w (is the shared volume mounted?)", dir, err)
+		return nil, fmt.Errorf("state directory %s: %w (is skep's system volume mounted?)", dir, err)
 	}
 	// MkdirAll keeps the modes of directories that already exist; make
 	// sure every level skep owns is private.

@@ -13,10 +13,16 @@ const (
 	TraefikVersion = "v3.6.15"
 
 	// PublicNetwork is the attachable overlay network routed services join;
-	// Traefik reaches backends over it, and the controller sits on it.
+	// Traefik reaches backends over it. The controller is not on it.
 	PublicNetwork = "skep-public"
-	// ProxyNetwork joins Traefik and the socket proxy only.
+	// ProxyNetwork joins Traefik, the controller and the socket proxy only.
 	ProxyNetwork = "skep-socket-proxy"
+	// ControllerNetwork joins Traefik and the controller only: internal and
+	// not attachable, so no app container can reach the controller.
+	ControllerNetwork = "skep-controller"
+	// EgressNetwork gives the controller its way out to the ACME CA (an
+	// internal network has none); nothing else is on it.
+	EgressNetwork = "skep-controller-egress"
 
 	// TraefikService and ProxyService are the swarm services' names.
 	TraefikService = "skep-traefik"
@@ -32,14 +38,27 @@ const (
 	PingURL  = "http://127.0.0.1:8082/ping"
 
 	// ControllerService is the controller's swarm service; it joins
-	// PublicNetwork with endpoint mode dnsrr.
+	// ControllerNetwork with endpoint mode dnsrr.
 	ControllerService = "skep-controller"
 	// ControllerConfigURL is polled by every Traefik (HTTP provider) for
 	// dynamic configuration as JSON: TLS certificates, and a router sending
 	// ChallengePath on the web entry point to the controller with
 	// ChallengePriority. Traefik keeps its last configuration (and keeps
-	// serving) while the controller is absent.
-	ControllerConfigURL = "http://skep-controller:8080/traefik"
+	// serving) while the controller is absent. Traefik sends the header
+	// "Authorization: Bearer TOKEN" with the token of TokenSecret; the
+	// controller answers 404 to anything else.
+	//
+	// The name is the plain service name, which Traefik resolves on the
+	// controller's network once the controller is there; while an older
+	// controller still sits on PublicNetwork (an upgrade, between the
+	// ingress and controller phases) Traefik finds it there and keeps
+	// getting its certificates.
+	ControllerConfigURL = "http://" + ControllerService + ":8080/traefik"
+	// TokenSecret is the swarm secret holding that token: random, made once
+	// per cluster by apply, given to Traefik and the controller only.
+	TokenSecret = "skep-controller-token"
+	// TokenFile is where TokenSecret appears in their containers.
+	TokenFile = "/run/secrets/" + TokenSecret
 	// ChallengePath is the prefix of HTTP-01 challenge requests.
 	ChallengePath = "/.well-known/acme-challenge/"
 	// ChallengePriority must be above RedirectPriority so challenges on port

@@ -3,12 +3,15 @@ package ingress
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 
 	"golang.org/x/crypto/bcrypt"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -48,6 +51,11 @@ func TestProxySpecGolden(t *testing.T) {
 	golden(t, "socket-proxy", specJSON(t, WithHash(ProxySpec("skep-socket-proxy:0123456789ab"))))
 }
 
+func TestStaticConfigGolden(t *testing.T) {
+	golden(t, "traefik.yml", StaticConfig(TraefikOptions{}))
+	golden(t, "traefik-api-static.yml", StaticConfig(TraefikOptions{API: true, APIPort: 8080}))
+}
+
 func TestAPIConfigGolden(t *testing.T) {
 	golden(t, "traefik-api.yml", APIConfig())
 	if !strings.HasPrefix(APIConfigName(), APIConfigPrefix) {
@@ -55,21 +63,87 @@ func TestAPIConfigGolden(t *testing.T) {
 	}
 }
 
-// Traefik's flags must never carry a secret, and the API must stay off
-// (no API flag at all) unless asked for.
+// Traefik's argv is the path of its static file alone, and the API stays
+// off (nothing of it in the file) unless asked for.
 func TestTraefikArgs(t *testing.T) {
-	off := strings.Join(TraefikArgs(TraefikOptions{}), " ")
-	if strings.Contains(off, "--api") || strings.Contains(off, "dashboard=true") {
-		t.Errorf("API flags with the API off: %s", off)
-	}
-	on := strings.Join(TraefikArgs(TraefikOptions{API: true, APIPort: 9000}), " ")
-	for _, want := range []string{"--api=true", "--api.dashboard=false", ":9000", "--providers.file.filename="} {
-		if !strings.Contains(on, want) {
-			t.Errorf("API on lacks %q: %s", want, on)
+	for _, o := range []TraefikOptions{{}, {API: true, APIPort: 9000}} {
+		if args := TraefikArgs(o); len(args) != 1 || args[0] != "--configFile=/run/secrets/traefik.yml" {
+			t.Fatalf("args %v", args)
 		}
 	}
-	if strings.Contains(on, "insecure") || strings.Contains(on, "users=") {
-		t.Errorf("API on exposes itself or a user: %s", on)
+	off := string(StaticConfig(TraefikOptions{}))
+	if strings.Contains(off, "api:") || strings.Contains(off, "dashboard") || strings.Contains(off, "file:") {
+		t.Errorf("API settings with the API off:\n%s", off)
+	}
+	on := string(StaticConfig(TraefikOptions{API: true, APIPort: 9000}))
+	for _, want := range []string{"api:\n  dashboard: false", `":9000"`, "filename: /etc/skep/traefik-api.yml"} {
+		if !strings.Contains(on, want) {
+			t.Errorf("API on lacks %q:\n%s", want, on)
+		}
+	}
+	if strings.Contains(on, "insecure") || strings.Contains(on, "users") {
+		t.Errorf("API on exposes itself or a user:\n%s", on)
+	}
+}
+
+// The static file reaches the controller by its network-qualified name and
+// takes the token from the secret Traefik is given, by its target name.
+func TestStaticConfigToken(t *testing.T) {
+	o := TraefikOptions{Image: "x"}
+	static := string(StaticConfig(o))
+	if !strings.Contains(static, "endpoint: http://skep-controller:8080/traefik\n") ||
+		!strings.Contains(static, `Authorization: Bearer {{ secret "skep-controller-token" }}`+"\n") {
+		t.Fatalf("static config:\n%s", static)
+	}
+	if strings.Count(static, "{{") != 1 {
+		t.Fatalf("the template has actions besides the token:\n%s", static)
+	}
+	spec := TraefikSpec(o)
+	targets := map[string]string{}
+	for _, s := range spec.TaskTemplate.ContainerSpec.Secrets {
+		targets[s.SecretName] = s.File.Name
+		if s.File.Mode != 0o400 {
+			t.Errorf("secret %s mode %o", s.SecretName, s.File.Mode)
+		}
+	}
+	if targets[TokenSecret] != TokenSecret || targets[StaticSecretName(o)] != "traefik.yml" {
+		t.Fatalf("secrets %v", targets)
+	}
+	if StaticSecretName(o) == StaticSecretName(TraefikOptions{API: true, APIPort: 8080}) || !strings.HasPrefix(StaticSecretName(o), StaticSecretPrefix) {
+		t.Fatal("the static secret's name does not follow its content")
+	}
+	nets := spec.TaskTemplate.Networks
+	if len(nets) != 3 || nets[2].Target != ControllerNetwork {
+		t.Fatalf("networks %+v", nets)
+	}
+}
+
+func TestNetworksSealed(t *testing.T) {
+	byName := map[string]Network{}
+	for _, n := range Networks() {
+		byName[n.Name] = n
+	}
+	if !byName[PublicNetwork].Create.Attachable {
+		t.Error("the public network must stay attachable")
+	}
+	for _, name := range []string{ProxyNetwork, ControllerNetwork} {
+		if n := byName[name]; !n.Create.Internal || n.Create.Attachable || n.Create.Driver != "overlay" {
+			t.Errorf("%s: %+v, want internal, not attachable overlay", name, n.Create)
+		}
+	}
+	if n := byName[EgressNetwork]; n.Create.Internal || n.Create.Attachable || n.Create.Driver != "overlay" {
+		t.Errorf("%s: %+v, want a way out, not attachable", EgressNetwork, n.Create)
+	}
+}
+
+func TestNewToken(t *testing.T) {
+	a, err := NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewToken()
+	if len(a) != 64 || string(a) == string(b) || strings.Trim(string(a), "0123456789abcdef") != "" {
+		t.Fatalf("tokens %q %q", a, b)
 	}
 }
 
@@ -108,5 +182,45 @@ func TestNewAPIUser(t *testing.T) {
 	pw2, _, _ := NewAPIUser()
 	if pw2 == pw {
 		t.Fatal("two passwords alike")
+	}
+}
+
+// Expanded as the engine does (text/template with a secret function over
+// the task's secret targets), the static file is YAML whose header carries
+// the token, for either API setting.
+func TestStaticConfigExpands(t *testing.T) {
+	const token = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	for _, o := range []TraefikOptions{{}, {API: true, APIPort: 8080}} {
+		tmpl, err := template.New("static").Funcs(template.FuncMap{"secret": func(target string) (string, error) {
+			if target != TokenSecret {
+				return "", fmt.Errorf("secret target %s not found", target)
+			}
+			return token, nil
+		}}).Parse(string(StaticConfig(o)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := tmpl.Execute(&b, nil); err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			EntryPoints map[string]any `yaml:"entryPoints"`
+			Providers   struct {
+				HTTP struct {
+					Endpoint string            `yaml:"endpoint"`
+					Headers  map[string]string `yaml:"headers"`
+				} `yaml:"http"`
+			} `yaml:"providers"`
+		}
+		if err := yaml.Unmarshal([]byte(b.String()), &cfg); err != nil {
+			t.Fatalf("expanded static configuration is not YAML: %v\n%s", err, b.String())
+		}
+		if cfg.Providers.HTTP.Headers["Authorization"] != "Bearer "+token || cfg.Providers.HTTP.Endpoint != ControllerConfigURL {
+			t.Fatalf("http provider %+v", cfg.Providers.HTTP)
+		}
+		if len(cfg.EntryPoints) != map[bool]int{false: 3, true: 4}[o.API] {
+			t.Fatalf("entry points %v", cfg.EntryPoints)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -43,64 +42,38 @@ type TraefikOptions struct {
 	APIConfig string
 }
 
-// TraefikArgs is Traefik's static configuration as command-line flags: no
-// secret is ever among them (the API's users come from a secret file).
-func TraefikArgs(o TraefikOptions) []string {
-	args := []string{
-		"--global.checkNewVersion=false",
-		"--global.sendAnonymousUsage=false",
-		"--log.level=INFO",
-		"--log.noColor=true",
-		"--accesslog=true",
-		"--entrypoints." + EntryPointWeb + ".address=:80",
-		"--entrypoints." + EntryPointWeb + ".http.redirections.entrypoint.to=" + EntryPointWebSecure,
-		"--entrypoints." + EntryPointWeb + ".http.redirections.entrypoint.scheme=https",
-		"--entrypoints." + EntryPointWeb + ".http.redirections.entrypoint.permanent=true",
-		"--entrypoints." + EntryPointWeb + ".http.redirections.entrypoint.priority=" + strconv.Itoa(RedirectPriority),
-		"--entrypoints." + EntryPointWebSecure + ".address=:443",
-		"--entrypoints." + EntryPointWebSecure + ".http.tls=true",
-		"--entrypoints." + EntryPointPing + ".address=:" + strconv.Itoa(PingPort),
-		"--ping=true",
-		"--ping.entrypoint=" + EntryPointPing,
-		"--providers.swarm=true",
-		"--providers.swarm.endpoint=tcp://" + ProxyService + ":" + strconv.Itoa(ProxyPort),
-		"--providers.swarm.exposedByDefault=false",
-		"--providers.swarm.network=" + PublicNetwork,
-		"--providers.swarm.refreshSeconds=" + swarmRefresh.String(),
-		"--providers.http.endpoint=" + ControllerConfigURL,
-		"--providers.http.pollInterval=5s",
-		"--providers.http.pollTimeout=3s",
-	}
-	if o.API {
-		args = append(args,
-			"--api=true",
-			"--api.dashboard=false",
-			"--entrypoints."+EntryPointAPI+".address=:"+strconv.Itoa(o.APIPort),
-			"--entrypoints."+EntryPointAPI+".http.tls=true",
-			"--providers.file.filename="+apiConfigFile,
-		)
-	}
-	return args
+// TraefikArgs is Traefik's command line: only the path of its static
+// configuration file (StaticConfig), so no secret is ever in its argv.
+func TraefikArgs(TraefikOptions) []string {
+	return []string{"--configFile=" + staticFile}
 }
 
 // TraefikSpec is Traefik's swarm service: one task on every manager, ports
 // published in host mode (no routing mesh: the VIP finds an ingress on
-// whichever manager holds it), on the public network to reach backends and
-// on the proxy network to read the Docker API. IDs of the secret and config
-// are left empty; the caller fills them in before creating the service.
+// whichever manager holds it), on the public network to reach backends, on
+// the proxy network to read the Docker API and on the controller's network
+// to poll the controller. Its static configuration is the templated secret
+// StaticSecretName(o), which reads the token from TokenSecret. IDs of the
+// secrets and config are left empty; the caller fills them in before
+// creating the service.
 func TraefikSpec(o TraefikOptions) swarm.ServiceSpec {
 	ports := []swarm.PortConfig{hostPort(80), hostPort(443), hostPort(PingPort)}
 	c := &swarm.ContainerSpec{
 		Image:           o.Image,
 		Args:            TraefikArgs(o),
 		StopGracePeriod: durationPtr(10 * time.Second),
+		Secrets: []*swarm.SecretReference{
+			// The template below names the token by this target.
+			{SecretName: TokenSecret, File: &swarm.SecretReferenceFileTarget{Name: TokenSecret, UID: "0", GID: "0", Mode: 0o400}},
+			{SecretName: StaticSecretName(o), File: &swarm.SecretReferenceFileTarget{Name: staticTarget, UID: "0", GID: "0", Mode: 0o400}},
+		},
 	}
 	if o.API {
 		ports = append(ports, hostPort(o.APIPort))
-		c.Secrets = []*swarm.SecretReference{{
+		c.Secrets = append(c.Secrets, &swarm.SecretReference{
 			SecretName: UsersSecret,
 			File:       &swarm.SecretReferenceFileTarget{Name: UsersSecret, UID: "0", GID: "0", Mode: 0o400},
-		}}
+		})
 		c.Configs = []*swarm.ConfigReference{{
 			ConfigName: o.APIConfig,
 			File:       &swarm.ConfigReferenceFileTarget{Name: apiConfigFile, UID: "0", GID: "0", Mode: 0o444},
@@ -111,7 +84,7 @@ func TraefikSpec(o TraefikOptions) swarm.ServiceSpec {
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: c,
 			Placement:     &swarm.Placement{Constraints: []string{"node.role==manager"}},
-			Networks:      []swarm.NetworkAttachmentConfig{{Target: PublicNetwork}, {Target: ProxyNetwork}},
+			Networks:      []swarm.NetworkAttachmentConfig{{Target: PublicNetwork}, {Target: ProxyNetwork}, {Target: ControllerNetwork}},
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: durationPtr(time.Second)},
 		},
 		Mode: swarm.ServiceMode{Global: &swarm.GlobalService{}},

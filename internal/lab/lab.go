@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,7 +24,10 @@ import (
 type UpOptions struct {
 	Name  string
 	Nodes int
-	Logf  func(string, ...any)
+	// StorageMount is the cluster file's storage.mount; "" keeps what the
+	// lab has (the default for a new lab).
+	StorageMount string
+	Logf         func(string, ...any)
 }
 
 // Up makes sure the lab exists with its nodes running and reachable over
@@ -43,6 +47,12 @@ func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
 		return nil, fmt.Errorf("lab %s has %d nodes; removing nodes from a lab is not supported, run skep lab down first", l.Name, l.Nodes)
 	}
 	l.Nodes = opts.Nodes
+	if opts.StorageMount != "" {
+		if p := opts.StorageMount; !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+			return nil, fmt.Errorf("--storage-mount %q: give a clean absolute path such as %s", p, config.DefaultStorageMount)
+		}
+		l.StorageMount = opts.StorageMount
+	}
 	l.ClusterFile = filepath.Join(l.StateDir, "cluster.yaml")
 	if err := os.MkdirAll(l.StateDir, 0o700); err != nil {
 		return nil, err
@@ -96,7 +106,10 @@ func (l *Lab) Cluster() *config.Cluster {
 		// Shared storage needs three brick hosts; written out in full so a
 		// lab user sees what to edit.
 		c.Storage = &config.Storage{Volume: config.DefaultStorageVolume, Brick: config.DefaultStorageBrick,
-			Mount: config.DefaultStorageMount, Replica: config.StorageReplica}
+			Mount: config.DefaultStorageMount, SystemMount: config.DefaultSystemMount, Replica: config.StorageReplica}
+		if l.StorageMount != "" {
+			c.Storage.Mount = l.StorageMount
+		}
 	}
 	if l.Subnet != "" {
 		// The VIP is the lab network's reserved .250, reachable from this machine.
@@ -104,8 +117,10 @@ func (l *Lab) Cluster() *config.Cluster {
 	}
 	// Traefik is built from source and shipped: lab nodes cannot pull.
 	c.Ingress = &config.Ingress{}
-	if l.CAFile != "" {
-		c.ACME = l.acmeSection() // the lab's own CA (acme.go)
+	if l.CAFile != "" && c.Storage != nil {
+		// The lab's own CA (acme.go); certificates need storage that
+		// survives a node, so a lab too small for it has none.
+		c.ACME = l.acmeSection()
 	}
 	for i := 1; i <= l.Nodes; i++ {
 		role := "manager"

@@ -20,6 +20,9 @@ type Lab struct {
 	CAFile      string `json:"ca_file,omitempty"`
 	Subnet      string `json:"subnet"`
 	Network     string `json:"network"`
+	// StorageMount is the cluster file's storage.mount when not the
+	// default (skep lab up --storage-mount).
+	StorageMount string `json:"storage_mount,omitempty"`
 }
 
 const labLabel = "skep.lab"

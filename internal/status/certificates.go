@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"skep/internal/config"
 	"skep/internal/controller"
 )
 
@@ -38,12 +39,28 @@ const (
 	expirySoon = 14 * 24 * time.Hour
 )
 
-var statusPath = path.Join(controller.DefaultStateDir, controller.StatusFile)
+// controllerStatusPath is the controller's status file, in its state
+// directory on skep's own volume (it follows the cluster file); "" when
+// the cluster has no controller.
+func controllerStatusPath(c *config.Cluster) string {
+	if c == nil || c.ACME == nil || c.ControllerStateDir() == "" {
+		return ""
+	}
+	return path.Join(c.ControllerStateDir(), controller.StatusFile)
+}
+
+// orPhrase is s, or phrase when s is empty.
+func orPhrase(s, phrase string) string {
+	if s == "" {
+		return phrase
+	}
+	return s
+}
 
 func parseControllerStatus(out string) (*controller.Status, error) {
 	var st controller.Status
 	if err := json.NewDecoder(bufio.NewReader(strings.NewReader(out))).Decode(&st); err != nil {
-		return nil, fmt.Errorf("%s: %w", statusPath, err)
+		return nil, fmt.Errorf("controller status: %w", err)
 	}
 	return &st, nil
 }
@@ -85,7 +102,7 @@ func judgeCertificates(f Facts) ([]Certificate, []string, []string) {
 	if best == nil {
 		switch {
 		case missing:
-			return certs, []string{"certificates: the controller has not written " + statusPath + " yet; is it running? (docker service ps " + controller.ServiceName + ")"}, nil
+			return certs, []string{"certificates: the controller has not written " + orPhrase(controllerStatusPath(f.File), "its status file") + " yet; is it running? (docker service ps " + controller.ServiceName + ")"}, nil
 		case len(errs) > 0:
 			return certs, []string{"certificates: the controller's status could not be read (" + strings.Join(errs, "; ") + ")"}, nil
 		case len(silent) > 0:

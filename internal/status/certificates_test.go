@@ -74,13 +74,13 @@ func TestCertificatesProblems(t *testing.T) {
 			h.Certificates = &HostCertificates{Missing: true}
 			return h
 		}(), up(2, true, l...), up(3, true, l...))),
-			[]string{"certificates: the controller has not written /var/data/skep/status.json yet"}},
+			[]string{"certificates: the controller has not written its status file yet"}},
 		{"unreadable", withACME(facts(func() HostFacts {
 			h := up(1, true, l...)
-			h.Certificates = &HostCertificates{Err: errors.New("read /var/data/skep/status.json: Transport endpoint is not connected")}
+			h.Certificates = &HostCertificates{Err: errors.New("read /srv/skep/controller/status.json: Transport endpoint is not connected")}
 			return h
 		}(), up(2, true, l...), up(3, true, l...))),
-			[]string{"certificates: the controller's status could not be read (node1: read /var/data/skep/status.json: Transport endpoint is not connected)"}},
+			[]string{"certificates: the controller's status could not be read (node1: read /srv/skep/controller/status.json: Transport endpoint is not connected)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,6 +103,19 @@ func TestCertificatesProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The status file is read where the cluster file puts the controller's
+// state: on skep's own volume, whatever storage.mount is.
+func TestControllerStatusPathFollowsStorage(t *testing.T) {
+	c := &config.Cluster{ACME: &config.ACME{Email: "a@x.org"}, Storage: &config.Storage{Mount: "/srv/data", SystemMount: "/srv/skep"}}
+	if got := controllerStatusPath(c); got != "/srv/skep/controller/status.json" {
+		t.Fatalf("status path %s", got)
+	}
+	c.ACME = nil
+	if got := controllerStatusPath(c); got != "" {
+		t.Fatalf("status path without acme %q", got)
 	}
 }
 
@@ -133,13 +146,13 @@ func TestParseControllerStatus(t *testing.T) {
 func TestCertificatesNotKnown(t *testing.T) {
 	l := healthyList()
 	slow := func(h HostFacts) HostFacts {
-		h.Certificates = &HostCertificates{Err: fmt.Errorf("read %s: %w", statusPath, &storage.NoAnswer{After: "1.5s"}), ReadAt: ct0}
+		h.Certificates = &HostCertificates{Err: fmt.Errorf("read %s: %w", "/var/lib/skep-system/controller/status.json", &storage.NoAnswer{After: "1.5s"}), ReadAt: ct0}
 		return h
 	}
 	r := Build(withACME(facts(slow(up(1, true, l...)), slow(up(2, true, l...)), slow(up(3, true, l...)))))
 	wantProblems(t, r)
-	wantUnknown(t, r, "certificates: the controller's status is not known (node1: read /var/data/skep/status.json: no answer in 1.5s; "+
-		"node2: read /var/data/skep/status.json: no answer in 1.5s; node3: read /var/data/skep/status.json: no answer in 1.5s)")
+	wantUnknown(t, r, "certificates: the controller's status is not known (node1: read /var/lib/skep-system/controller/status.json: no answer in 1.5s; "+
+		"node2: read /var/lib/skep-system/controller/status.json: no answer in 1.5s; node3: read /var/lib/skep-system/controller/status.json: no answer in 1.5s)")
 
 	r = Build(withACME(facts(slow(up(1, true, l...)), certsRead(up(2, true, l...), goodStatus(ct0), ct0), slow(up(3, true, l...)))))
 	wantProblems(t, r)

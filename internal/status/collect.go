@@ -155,6 +155,8 @@ type probe struct {
 	// keepalived is skep-keepalived's state by the Docker API.
 	keepalived    *bool
 	keepalivedErr error
+	// system is the system mount a manager is asked about (system.go).
+	system string
 }
 
 func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *probe {
@@ -163,6 +165,7 @@ func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *prob
 		facts:   HostFacts{Name: h.Name, Address: h.Address, Role: h.Role},
 		ingress: c.Ingress != nil && h.Role != config.RoleWorker,
 		vip:     vipQuestion(c, h),
+		system:  systemQuestion(c, h),
 	}
 	for _, b := range c.BrickHosts() {
 		p.brick = p.brick || (c.Storage != nil && b.Name == h.Name)
@@ -187,6 +190,7 @@ func (p *probe) run(ctx context.Context, t host.Target, cw *clusterWide) {
 	p.mu.Lock()
 	p.host = h
 	p.mu.Unlock()
+	defer p.askSystem(ctx, h, p.callTimeout)()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { p.askScript(ctx, h, cw) })
@@ -356,7 +360,7 @@ func (p *probe) snapshot(timeout time.Duration) HostFacts {
 		f.VIP = p.vipAnswer(script, silent)
 	}
 	if p.certificates() {
-		f.Certificates = script.certificates()
+		f.Certificates = script.certificates(controllerStatusPath(p.cluster))
 	}
 	return f
 }

@@ -34,7 +34,7 @@ func hostScript(c *config.Cluster, h config.Host, q storage.Questions, vip, cert
 		// A read that fails or times out (a stalled mount) is not known;
 		// the mount's own answer says whether it is a fault.
 		fmt.Fprintf(&extra, "timeout -k 0.2 %[1]s sh -c 'if [ -f %[2]s ]; then cat %[2]s; else echo missing; fi'; r=$?\n"+
-			"if [ $r = 124 ]; then echo 'skep: no answer in %[1]ss'; elif [ $r != 0 ]; then echo \"skep: read failed (exit $r)\"; fi\n", t, statusPath)
+			"if [ $r = 124 ]; then echo 'skep: no answer in %[1]ss'; elif [ $r != 0 ]; then echo \"skep: read failed (exit $r)\"; fi\n", t, controllerStatusPath(c))
 	}
 	if c.Storage != nil {
 		q.Extra = extra.String()
@@ -127,8 +127,9 @@ func (p *probe) scriptAnswer(silent error) scriptAnswer {
 	return a
 }
 
-// certificates is the controller's status as the script read it.
-func (a scriptAnswer) certificates() *HostCertificates {
+// certificates is the controller's status as the script read it from
+// statusPath.
+func (a scriptAnswer) certificates(statusPath string) *HostCertificates {
 	hc := &HostCertificates{ReadAt: time.Now()}
 	out, ok := a.sections["controller_status"]
 	switch {

@@ -35,7 +35,7 @@ func TestHostScriptOneRoundTrip(t *testing.T) {
 		if n := strings.Count(s, "docker exec"); n != 1 {
 			t.Errorf("%d docker execs", n)
 		}
-		for _, want := range []string{"@@skep addrs", "@@skep controller_status", "@@skep end", "timeout -k 0.2 1.5 sh -c 'if [ -f /var/data/skep/status.json ]"} {
+		for _, want := range []string{"@@skep addrs", "@@skep controller_status", "@@skep end", "timeout -k 0.2 1.5 sh -c 'if [ -f /var/lib/skep-system/controller/status.json ]"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("script lacks %q", want)
 			}
@@ -76,7 +76,7 @@ func TestScriptAnswerCutOff(t *testing.T) {
 	if v := p.vipAnswer(a, silent); v.Err != nil || !v.Holds || !v.Running {
 		t.Errorf("vip %+v", v)
 	}
-	if cs := a.certificates(); !notAnswered(cs.Err) {
+	if cs := a.certificates("/var/lib/skep-system/controller/status.json"); !notAnswered(cs.Err) {
 		t.Errorf("certificates %+v, want not known", cs)
 	}
 
@@ -98,7 +98,7 @@ func TestScriptAnswerCertificates(t *testing.T) {
 		`{"updated":"2026-01-01T00:00:00Z"}`: func(h *HostCertificates) bool { return h.Status != nil && h.Err == nil },
 	} {
 		a := scriptAnswer{sections: map[string]string{"controller_status": out}}
-		if hc := a.certificates(); !check(hc) {
+		if hc := a.certificates("/var/lib/skep-system/controller/status.json"); !check(hc) {
 			t.Errorf("%q: %+v", out, hc)
 		}
 	}

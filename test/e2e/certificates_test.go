@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"skep/internal/config"
 )
 
 // certStatus is the certificates part of the status contract.
@@ -106,13 +108,14 @@ func controllerNode(t *testing.T, askOn string) string {
 	return ""
 }
 
-// controllerAccount is the account URI in the controller's status file.
+// controllerAccount is the account URI in the controller's status file,
+// in its state directory as the cluster file places it.
 func controllerAccount(t *testing.T, node string) string {
 	t.Helper()
 	var st struct {
 		Account string `json:"account"`
 	}
-	out := onCtl(t, node, "cat /var/data/skep/status.json")
+	out := onCtl(t, node, "cat "+labCluster(t).ControllerStateDir()+"/status.json")
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("%s: status.json: %v\n%s", node, err, out)
 	}
@@ -211,6 +214,10 @@ func TestCertificates(t *testing.T) {
 			}
 			return false, fmt.Sprintf("%+v", cs.Certificates)
 		})
+	})
+
+	t.Run("the state is on skep's own volume", func(t *testing.T) {
+		checkControllerState(t)
 	})
 
 	t.Run("controller node dies", func(t *testing.T) {
@@ -315,4 +322,57 @@ func TestCertificates(t *testing.T) {
 		}
 		t.Logf("failover: %.1fs from kill to the new controller", time.Since(killed).Seconds())
 	})
+}
+
+// checkControllerState: the lab's storage.mount is not the default, and
+// still the controller's state is where the cluster file derives it, on
+// skep's own volume: mounted (GlusterFS) on every manager, the same bytes
+// on each (so not one node's disk), private (directories 0700, files
+// 0600), bound into the controller, and nothing of it under the user
+// mount that apps bind.
+func checkControllerState(t *testing.T) {
+	t.Helper()
+	c := labCluster(t)
+	sys, state, user := c.Storage.SystemMount, c.ControllerStateDir(), c.Storage.Mount
+	if user == config.DefaultStorageMount {
+		t.Fatalf("the lab uses the default storage.mount %s; this test wants another", user)
+	}
+	mounts := onCtl(t, "node1", "docker service inspect skep-controller --format '{{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Source}} {{end}}'")
+	if strings.TrimSpace(mounts) != state {
+		t.Errorf("the controller binds %q, want only its state %s", strings.TrimSpace(mounts), state)
+	}
+	var sums []string
+	for _, m := range c.Managers() {
+		script := fmt.Sprintf(`set -e
+findmnt -rn -o FSTYPE --mountpoint %[1]s
+stat -c '%%a' %[1]s %[2]s
+find %[2]s \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \) | sed 's/^/loose: /'
+sha256sum %[2]s/acme/*/account.json | cut -c1-64
+ls -A %[3]s | grep -x skep | sed 's/^/user: /' || true
+grep -rl 'PRIVATE KEY' %[3]s 2>/dev/null | sed 's/^/key: /' || true`, sys, state, user)
+		lines := strings.Split(strings.TrimSpace(onCtl(t, m.Name, script)), "\n")
+		if len(lines) < 4 || lines[0] != "fuse.glusterfs" || lines[1] != "700" || lines[2] != "700" {
+			t.Errorf("%s: %s not a private GlusterFS mount holding %s:\n%s", m.Name, sys, state, strings.Join(lines, "\n"))
+			continue
+		}
+		for _, l := range lines[3:] {
+			switch {
+			case strings.HasPrefix(l, "loose: "):
+				t.Errorf("%s: %s is not private (files 0600, directories 0700)", m.Name, strings.TrimPrefix(l, "loose: "))
+			case strings.HasPrefix(l, "user: "), strings.HasPrefix(l, "key: "):
+				t.Errorf("%s: state under the user mount %s: %s", m.Name, user, l)
+			default:
+				sums = append(sums, m.Name+" "+l)
+			}
+		}
+	}
+	if len(sums) != len(c.Managers()) {
+		t.Fatalf("account files seen: %v, want one per manager", sums)
+	}
+	for _, s := range sums[1:] {
+		if strings.Fields(s)[1] != strings.Fields(sums[0])[1] {
+			t.Errorf("managers see different accounts (not one shared volume): %v", sums)
+		}
+	}
+	t.Logf("state %s on %s: private, the same account on %d managers, nothing under %s", state, sys, len(sums), user)
 }

@@ -186,10 +186,11 @@ done`
 	t.Logf("ingress checks done in %.1fs", time.Since(start).Seconds())
 }
 
-var apiPasswordRE = regexp.MustCompile(`Traefik API user admin, password ([0-9a-f]+) `)
+var apiPasswordRE = regexp.MustCompile(`Traefik API user admin, password in (\S+) \(mode 0600`)
 
 // TestIngressAPI: turned on in the cluster file, Traefik's API answers only
-// with the generated password (shown once by apply); turned off again it
+// with the generated password (handed over once by apply in a 0600 file,
+// never in its output); turned off again it
 // is gone, and the lab is back as it was.
 func TestIngressAPI(t *testing.T) {
 	lab := theLab(t)
@@ -208,9 +209,19 @@ func TestIngressAPI(t *testing.T) {
 	r := mustSkep(t, 5*time.Minute, "apply", "-f", withAPI)
 	m := apiPasswordRE.FindStringSubmatch(r.stdout)
 	if m == nil {
-		t.Fatalf("apply with the API on showed no password:\n%s", r.stdout)
+		t.Fatalf("apply with the API on named no password file:\n%s", r.stdout)
 	}
-	password := m[1]
+	if fi, err := os.Stat(m[1]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file %s: %v (mode %v), want mode 0600", m[1], err, fi)
+	}
+	data, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := strings.TrimSpace(string(data))
+	if len(password) < 24 || strings.Contains(r.stdout+r.stderr, password) {
+		t.Fatalf("the password (%d characters) is weak or in apply's output", len(password))
+	}
 	t.Logf("API on: apply %.1fs", time.Since(start).Seconds())
 	defer func() {
 		start := time.Now()

@@ -16,11 +16,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"skep/internal/config"
 )
 
 // labName keeps the tests' lab apart from a user's default lab "skep";
 // SKEP_E2E_LAB lets several test runs share a machine.
 var labName = envOr("SKEP_E2E_LAB", "e2e")
+
+// labStorageMount is the lab's storage.mount: not the default, so every
+// scenario shows that skep follows the cluster file (the controller's
+// state included) rather than a built-in /var/data.
+const labStorageMount = "/srv/shared"
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -67,7 +74,7 @@ var upElapsed time.Duration
 // runWithLab brings up the one lab every scenario shares, then runs them.
 func runWithLab(m *testing.M) int {
 	start := time.Now()
-	up := exec.Command(skepBin, "lab", "up", "--name", labName)
+	up := exec.Command(skepBin, "lab", "up", "--name", labName, "--storage-mount", labStorageMount)
 	up.Stdout, up.Stderr = os.Stdout, os.Stderr
 	if err := up.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: skep lab up:", err)
@@ -112,6 +119,20 @@ type labInfo struct {
 	StateDir    string `json:"state_dir"`
 	VIP         string `json:"vip"`
 	CAFile      string `json:"ca_file"`
+}
+
+// labCluster is the lab's cluster file as skep reads it (defaults applied):
+// tests take paths such as the storage mount from it, never from constants.
+func labCluster(t *testing.T) *config.Cluster {
+	t.Helper()
+	c, err := config.Load(theLab(t).ClusterFile)
+	if err != nil {
+		t.Fatalf("the lab's cluster file: %v", err)
+	}
+	if c.Storage == nil {
+		t.Fatal("the lab's cluster file has no storage section")
+	}
+	return c
 }
 
 func theLab(t *testing.T) labInfo {

@@ -75,10 +75,11 @@ func storageSettled(t *testing.T) (bool, string) {
 func TestStorage(t *testing.T) {
 	waitHealthy(t, 3*time.Minute)
 	run := time.Now().Format("150405")
+	mount := labCluster(t).Storage.Mount // the lab's, not the default
 
 	t.Run("status shows the volume healthy", func(t *testing.T) {
 		st, _ := storageStatus(t)
-		if st == nil || st.Volume != "skep-data" || st.Replica != 3 || st.Mount != "/var/data" || len(st.Bricks) != 3 {
+		if st == nil || st.Volume != "skep-data" || st.Replica != 3 || st.Mount != mount || len(st.Bricks) != 3 {
 			t.Fatalf("storage section %+v", st)
 		}
 		if ok, why := storageSettled(t); !ok {
@@ -87,7 +88,7 @@ func TestStorage(t *testing.T) {
 	})
 
 	t.Run("a file written on node1 is read on node2 and node3", func(t *testing.T) {
-		f := "/var/data/e2e-" + run + "-hello.txt"
+		f := mount + "/e2e-" + run + "-hello.txt"
 		want := "hello from node1 " + run
 		mustOnNode(t, "node1", 30*time.Second, fmt.Sprintf("echo '%s' > %s && sync", want, f))
 		for _, n := range []string{"node2", "node3"} {
@@ -99,7 +100,7 @@ func TestStorage(t *testing.T) {
 
 	t.Run("a killed node comes back and heals 100 files", func(t *testing.T) {
 		victim := "node3"
-		dir := "/var/data/e2e-" + run + "-heal"
+		dir := mount + "/e2e-" + run + "-heal"
 		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
 		write := time.Now()
 		sums := mustOnNode(t, "node1", 2*time.Minute, fmt.Sprintf(
@@ -125,7 +126,7 @@ func TestStorage(t *testing.T) {
 
 	t.Run("a frozen node stalls writes and reads for under 10s", func(t *testing.T) {
 		victim := "node3"
-		f := "/var/data/e2e-" + run + "-frozen.bin"
+		f := mount + "/e2e-" + run + "-frozen.bin"
 		mustSkep(t, 30*time.Second, "lab", "pause", "--name", labName, victim)
 		defer func() {
 			mustSkep(t, 30*time.Second, "lab", "unpause", "--name", labName, victim)
@@ -158,7 +159,7 @@ func TestStorage(t *testing.T) {
 			t.Fatalf("plan JSON: %v\n%s", err, r.stdout)
 		}
 		for _, s := range p.Steps {
-			if s.Phase == "storage" {
+			if s.Phase == "storage" || s.Phase == "system storage" {
 				t.Errorf("plan has a storage step: %+v", s)
 			}
 		}
@@ -169,7 +170,7 @@ func TestStorage(t *testing.T) {
 	})
 
 	t.Run("restarting one node's glusterd keeps the volume healthy", func(t *testing.T) {
-		f := "/var/data/e2e-" + run + "-restart.txt"
+		f := mount + "/e2e-" + run + "-restart.txt"
 		mustOnNode(t, "node2", time.Minute, "docker restart skep-glusterd >/dev/null")
 		mustOnNode(t, "node1", 30*time.Second, "echo during-restart > "+f)
 		took := eventually(t, 60*time.Second, "storage settled after a glusterd restart", func() (bool, string) { return storageSettled(t) })
@@ -208,8 +209,8 @@ func TestStorage(t *testing.T) {
 		}
 		took := eventually(t, 2*time.Minute, "storage healed after the rebuild", func() (bool, string) { return storageSettled(t) })
 		t.Logf("rebuilt brick healed %.1fs after apply", took.Seconds())
-		dir := filepath.Base("/var/data/e2e-" + run + "-heal")
-		want := mustOnNode(t, "node1", 30*time.Second, "cd /var/data/"+dir+" && sha256sum f* | sort -k2")
+		dir := filepath.Base(mount + "/e2e-" + run + "-heal")
+		want := mustOnNode(t, "node1", 30*time.Second, "cd "+mount+"/"+dir+" && sha256sum f* | sort -k2")
 		got := mustOnNode(t, victim, 30*time.Second, "cd /var/lib/skep/brick/"+dir+" && sha256sum f* | sort -k2")
 		if got != want {
 			t.Fatalf("the rebuilt brick on %s differs from the volume", victim)
