@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,25 +59,37 @@ func gatherStorageFacts(ctx context.Context, e *env) (map[string]*storage.HostFa
 	if err != nil {
 		return nil, err
 	}
+	err = statusInTurn(e.cluster.BrickHosts(), facts, (*storage.HostFacts).GlusterdRunning, func(name string) (*storage.HostFacts, error) {
+		return askStorage(ctx, e, name, storage.Questions{VolumeStatus: true})
+	})
+	return facts, err
+}
+
+// statusInTurn completes facts gathered with volume status asked of the
+// first brick host only: when that gave no answer, the next brick hosts
+// that are up are asked, one at a time, until one answers, and the answer
+// goes into that host's facts.
+func statusInTurn(bricks []config.Host, facts map[string]*storage.HostFacts, up func(*storage.HostFacts) bool,
+	ask func(name string) (*storage.HostFacts, error)) error {
 	answered := func(f *storage.HostFacts) bool { return f.Answered["volstatus"] && f.BricksErr == nil }
-	for _, h := range e.cluster.BrickHosts() {
+	if answered(facts[bricks[0].Name]) {
+		return nil // the usual case: the first brick host answered
+	}
+	for _, h := range bricks[1:] {
 		f := facts[h.Name]
-		if answered(facts[first]) {
-			break // the usual case: the first brick host answered
-		}
-		if h.Name == first || !f.GlusterdRunning() {
+		if !up(f) {
 			continue
 		}
-		wide, err := askStorage(ctx, e, h.Name, storage.Questions{VolumeStatus: true})
+		wide, err := ask(h.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.Bricks, f.BricksErr, f.Answered["volstatus"] = wide.Bricks, wide.BricksErr, wide.Answered["volstatus"]
 		if answered(f) {
-			break
+			return nil
 		}
 	}
-	return facts, nil
+	return nil
 }
 
 func askStorage(ctx context.Context, e *env, name string, q storage.Questions) (*storage.HostFacts, error) {
@@ -155,73 +168,11 @@ func storageSteps(e *env, tag string, facts map[string]*storage.HostFacts) ([]St
 
 	// 3. The volume, its options, started.
 	vol := volumeView(bricks, facts)
-	if vol == nil {
-		var names []string
-		for _, h := range bricks {
-			names = append(names, h.Name)
-		}
-		kind := "replica 3"
-		if s.Arbiter {
-			kind = "replica 3 arbiter 1 (arbiter on " + bricks[len(bricks)-1].Name + ")"
-		}
-		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("create volume %s, %s, bricks %s on %s", s.Volume, kind, s.Brick, strings.Join(names, ", ")),
-			Reason: "the volume does not exist",
-			run: func(ctx context.Context) error {
-				out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "info", s.Volume, "--xml"))
-				if v, perr := storage.ParseVolumeInfo(out); err == nil && perr == nil && v != nil {
-					return nil // created meanwhile (an interrupted run): never create twice
-				}
-				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.CreateVolumeCommand(c)); err != nil {
-					return fmt.Errorf("gluster volume create: %w", err)
-				}
-				return nil
-			}})
-	} else if err := sameBricks(c, vol); err != nil {
+	more, err := volumeSteps(e, anchor, c, vol, offlineBricks(c, facts), volumeText{createWhy: "the volume does not exist"})
+	if err != nil {
 		return nil, err
 	}
-	for _, o := range storage.Options(s) {
-		cur, set := "", false
-		if vol != nil {
-			cur, set = vol.Options[o.Key]
-		}
-		if set && cur == o.Value {
-			continue
-		}
-		was := "unset"
-		if set {
-			was = "is " + cur
-		}
-		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("set volume option %s %s", o.Key, o.Value),
-			Reason: o.Why + " (" + was + ")",
-			run: func(ctx context.Context) error {
-				_, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "set", s.Volume, o.Key, o.Value))
-				return err
-			}})
-	}
-	if vol == nil || !vol.Started {
-		steps = append(steps, Step{Host: anchor.Name, Action: "start volume " + s.Volume, Reason: "the volume is not started",
-			run: func(ctx context.Context) error {
-				// Planned from facts that may predate a glusterd restart:
-				// a volume started meanwhile is fine as it is.
-				out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "info", s.Volume, "--xml"))
-				if v, perr := storage.ParseVolumeInfo(out); err != nil || perr != nil || v == nil || !v.Started {
-					if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume)); err != nil {
-						return err
-					}
-				}
-				return waitBricks(ctx, e, anchor)
-			}})
-	} else if off := offlineBricks(c, facts); len(off) > 0 {
-		// "start force" starts only the brick processes that are missing;
-		// it touches no data. A brick whose directory is gone stays down
-		// (gluster checks its volume-id), which status reports.
-		steps = append(steps, Step{Host: anchor.Name, Action: "start the offline bricks of " + strings.Join(off, ", ") + " (volume start force)",
-			Reason: "their glusterd runs but their brick process does not",
-			run: func(ctx context.Context) error {
-				_, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "start", s.Volume, "force"))
-				return err
-			}})
-	}
+	steps = append(steps, more...)
 
 	// A lost brick (a replaced disk) is rebuilt from the other copies only
 	// when the cluster file asks; it holds nothing to lose, but it is a
@@ -314,29 +265,129 @@ func sameBricks(c *config.Cluster, v *storage.Volume) error {
 		v.Name, strings.Join(v.Bricks, ", "), strings.Join(want, ", "))
 }
 
+// volumeText words the steps of one volume.
+type volumeText struct {
+	what      string // after the volume's name where it is created
+	on        string // after an option's or the offline bricks' step: which volume
+	createWhy string
+}
+
+// volumeSteps create volume vc.Storage (when vol, the volume as a brick
+// host sees it, is nil), set its options and start it, or start its
+// offline bricks; all on the anchor. A volume with other bricks than the
+// declared ones is refused.
+func volumeSteps(e *env, anchor config.Host, vc *config.Cluster, vol *storage.Volume, offline []string, t volumeText) ([]Step, error) {
+	s := vc.Storage
+	bricks := vc.BrickHosts()
+	run := func(ctx context.Context, args ...string) (string, error) {
+		return e.hosts[anchor.Name].Sudo(ctx, storage.Gluster(args...))
+	}
+	var steps []Step
+	if vol == nil {
+		var names []string
+		for _, h := range bricks {
+			names = append(names, h.Name)
+		}
+		kind := "replica 3"
+		if s.Arbiter {
+			kind = "replica 3 arbiter 1 (arbiter on " + bricks[len(bricks)-1].Name + ")"
+		}
+		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("create volume %s%s, %s, bricks %s on %s", s.Volume, t.what, kind, s.Brick, strings.Join(names, ", ")),
+			Reason: t.createWhy,
+			run: func(ctx context.Context) error {
+				out, err := run(ctx, "volume", "info", s.Volume, "--xml")
+				if v, perr := storage.ParseVolumeInfo(out); err == nil && perr == nil && v != nil {
+					return nil // created meanwhile (an interrupted run): never create twice
+				}
+				if _, err := e.hosts[anchor.Name].Sudo(ctx, storage.CreateVolumeCommand(vc)); err != nil {
+					return fmt.Errorf("gluster volume create %s: %w", s.Volume, err)
+				}
+				return nil
+			}})
+	} else if err := sameBricks(vc, vol); err != nil {
+		return nil, err
+	}
+	for _, o := range storage.Options(s) {
+		cur, set := "", false
+		if vol != nil {
+			cur, set = vol.Options[o.Key]
+		}
+		if set && cur == o.Value {
+			continue
+		}
+		was := "unset"
+		if set {
+			was = "is " + cur
+		}
+		steps = append(steps, Step{Host: anchor.Name, Action: fmt.Sprintf("set volume option %s %s%s", o.Key, o.Value, t.on),
+			Reason: o.Why + " (" + was + ")",
+			run: func(ctx context.Context) error {
+				_, err := run(ctx, "volume", "set", s.Volume, o.Key, o.Value)
+				return err
+			}})
+	}
+	if vol == nil || !vol.Started {
+		steps = append(steps, Step{Host: anchor.Name, Action: "start volume " + s.Volume, Reason: "the volume is not started",
+			run: func(ctx context.Context) error {
+				// Planned from facts that may predate a glusterd restart:
+				// a volume started meanwhile is fine as it is.
+				out, err := run(ctx, "volume", "info", s.Volume, "--xml")
+				if v, perr := storage.ParseVolumeInfo(out); err != nil || perr != nil || v == nil || !v.Started {
+					if _, err := run(ctx, "volume", "start", s.Volume); err != nil {
+						return err
+					}
+				}
+				return waitBricks(ctx, e, anchor, s.Volume)
+			}})
+	} else if len(offline) > 0 {
+		// "start force" starts only the brick processes that are missing;
+		// it touches no data. A brick whose directory is gone stays down
+		// (gluster checks its volume-id), which status reports.
+		steps = append(steps, Step{Host: anchor.Name, Action: "start the offline bricks of " + strings.Join(offline, ", ") + t.on + " (volume start force)",
+			Reason: "their glusterd runs but their brick process does not",
+			run: func(ctx context.Context) error {
+				_, err := run(ctx, "volume", "start", s.Volume, "force")
+				return err
+			}})
+	}
+	return steps, nil
+}
+
 // offlineBricks names the brick hosts whose glusterd runs but whose brick
 // process does not, by the volume status of any host that answered.
 func offlineBricks(c *config.Cluster, facts map[string]*storage.HostFacts) []string {
-	var out []string
+	var skip []string
 	for _, h := range c.BrickHosts() {
 		if !facts[h.Name].GlusterdRunning() || facts[h.Name].BrickLost != "" {
-			continue // its container step restarts it (and glusterd its brick); a lost brick is rebuilt, not started
+			// Its container step restarts it (and glusterd its brick); a
+			// lost brick is rebuilt, not started.
+			skip = append(skip, h.Name)
 		}
-		ref := storage.BrickRef(h, c.Storage)
-		for _, o := range c.BrickHosts() {
-			st := facts[o.Name].Bricks
-			if facts[o.Name].BricksErr != nil || st == nil {
-				continue
-			}
-			for _, b := range st {
-				if b.Ref == ref && !b.Online {
+	}
+	return offlineIn(c, facts, skip)
+}
+
+// offlineIn names the brick hosts but skip whose brick of volume
+// c.Storage is offline, by the volume status of the first brick host
+// that answered it.
+func offlineIn(c *config.Cluster, facts map[string]*storage.HostFacts, skip []string) []string {
+	for _, o := range c.BrickHosts() {
+		f := facts[o.Name]
+		if f == nil || f.BricksErr != nil || f.Bricks == nil {
+			continue
+		}
+		var out []string
+		for _, h := range c.BrickHosts() {
+			ref := storage.BrickRef(h, c.Storage)
+			for _, b := range f.Bricks {
+				if b.Ref == ref && !b.Online && !slices.Contains(skip, h.Name) {
 					out = append(out, h.Name)
 				}
 			}
-			break
 		}
+		return out
 	}
-	return out
+	return nil
 }
 
 // glusterdStep (re)creates skep-glusterd. State, logs and brick live in
@@ -382,43 +433,61 @@ func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace,
 
 // mountSteps install the client, write the units and mount, on one host.
 func mountSteps(e *env, h config.Host, f *storage.HostFacts) []Step {
-	s := e.cluster.Storage
-	hs := e.hosts[h.Name]
-	unit := storage.MountUnitName(s.Mount)
 	var steps []Step
 	if !f.Client {
 		steps = append(steps, Step{Host: h.Name, Action: "install the GlusterFS client (glusterfs-client)",
 			Reason: "mounting the volume needs mount.glusterfs",
 			run: func(ctx context.Context) error {
-				_, err := hs.Sudo(ctx, "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq glusterfs-client >/dev/null")
+				_, err := e.hosts[h.Name].Sudo(ctx, "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq glusterfs-client >/dev/null")
 				if err != nil {
 					return fmt.Errorf("%w (on a system without apt, install the GlusterFS FUSE client by hand, then apply again)", err)
 				}
 				return nil
 			}})
 	}
-	units := storage.Units(e.cluster, h)
+	return append(steps, volumeMountSteps(e, h, f, mountSpec{s: e.cluster.Storage, key: "storage.mount",
+		units: storage.Units(e.cluster, h), remount: storage.RemountService, mkdir: "mkdir -p"})...)
+}
+
+// mountSpec is one of skep's GlusterFS mounts on a host.
+type mountSpec struct {
+	s       *config.Storage // its volume and mount path
+	key     string          // the cluster file's key of the path
+	what    string          // after the path in the units' step
+	units   []storage.Unit
+	remount string // the retrying service among the units
+	mkdir   string // makes the mount point
+}
+
+// volumeMountSteps write the units of mount m and mount it, on host h
+// whose facts about it are f.
+func volumeMountSteps(e *env, h config.Host, f *storage.HostFacts, m mountSpec) []Step {
+	s := m.s
+	hs := e.hosts[h.Name]
+	// Quoted: a '-' in the path is \x2d in the unit's name.
+	name := storage.MountUnitName(s.Mount)
+	unit := shellWord(name)
+	var steps []Step
 	var changed []string
-	for _, u := range units {
+	for _, u := range m.units {
 		if f.UnitHashes[u.Path] != storage.UnitHash(u.Content) {
 			changed = append(changed, u.Path)
 		}
 	}
-	enabled := f.Enabled[unit] && f.Enabled[storage.RemountService]
-	if len(changed) > 0 || !enabled {
+	if len(changed) > 0 || !f.Enabled[name] || !f.Enabled[m.remount] {
 		why := "not enabled"
 		if len(changed) > 0 {
 			why = "missing or different: " + strings.Join(changed, ", ")
 		}
-		steps = append(steps, Step{Host: h.Name, Action: "write and enable the systemd units that mount " + s.Mount + " at boot, before the engine starts containers",
+		steps = append(steps, Step{Host: h.Name, Action: "write and enable the systemd units that mount " + s.Mount + m.what + " at boot, before the engine starts containers",
 			Reason: why,
 			run: func(ctx context.Context) error {
-				for _, u := range units {
+				for _, u := range m.units {
 					if err := hs.Upload(ctx, u.Path, []byte(u.Content), 0o644); err != nil {
 						return err
 					}
 				}
-				_, err := hs.Sudo(ctx, "systemctl daemon-reload && systemctl enable "+unit+" "+storage.RemountService+" >/dev/null 2>&1")
+				_, err := hs.Sudo(ctx, "systemctl daemon-reload && systemctl enable "+unit+" "+m.remount+" >/dev/null 2>&1")
 				return err
 			}})
 	}
@@ -427,24 +496,24 @@ func mountSteps(e *env, h config.Host, f *storage.HostFacts) []Step {
 	case f.MountFS == "fuse.glusterfs":
 		steps = append(steps, Step{Host: h.Name, Action: "remount " + s.Mount, Reason: "the mount does not answer (its client lost the volume)",
 			run: func(ctx context.Context) error {
-				if _, err := hs.Sudo(ctx, "umount -l '"+s.Mount+"'; systemctl reset-failed "+unit+" 2>/dev/null; systemctl restart "+unit); err != nil {
+				if _, err := hs.Sudo(ctx, "umount -l "+shellWord(s.Mount)+"; systemctl reset-failed "+unit+" 2>/dev/null; systemctl restart "+unit); err != nil {
 					return err
 				}
-				return waitMount(ctx, e, h)
+				return waitMount(ctx, e, h, s.Mount)
 			}})
 	case f.MountFS != "":
 		steps = append(steps, Step{Host: h.Name, Action: "mount " + s.Volume + " at " + s.Mount,
 			Reason: "blocked: a " + f.MountFS + " file system is mounted there",
 			run: func(context.Context) error {
-				return fmt.Errorf("%s is already mounted (%s); unmount it or choose another storage.mount, then apply again", s.Mount, f.MountFS)
+				return fmt.Errorf("%s is already mounted (%s); unmount it or choose another %s, then apply again", s.Mount, f.MountFS, m.key)
 			}})
 	default:
 		steps = append(steps, Step{Host: h.Name, Action: "mount " + s.Volume + " at " + s.Mount, Reason: "not mounted",
 			run: func(ctx context.Context) error {
-				if _, err := hs.Sudo(ctx, "mkdir -p '"+s.Mount+"' && systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit); err != nil {
+				if _, err := hs.Sudo(ctx, m.mkdir+" "+shellWord(s.Mount)+" && systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit); err != nil {
 					return fmt.Errorf("%w (see: journalctl -u %s and /var/log/glusterfs/ on %s)", err, unit, h.Name)
 				}
-				return waitMount(ctx, e, h)
+				return waitMount(ctx, e, h, s.Mount)
 			}})
 	}
 	return steps
@@ -531,10 +600,9 @@ func waitPeer(ctx context.Context, e *env, anchor, h config.Host) error {
 	})
 }
 
-func waitBricks(ctx context.Context, e *env, anchor config.Host) error {
-	s := e.cluster.Storage
-	return poll(ctx, "bricks online", func(ctx context.Context) error {
-		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "status", s.Volume, "--xml"))
+func waitBricks(ctx context.Context, e *env, anchor config.Host, volume string) error {
+	return poll(ctx, "bricks of "+volume+" online", func(ctx context.Context) error {
+		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "status", volume, "--xml"))
 		if err != nil {
 			return err
 		}
@@ -555,10 +623,10 @@ func waitBricks(ctx context.Context, e *env, anchor config.Host) error {
 	})
 }
 
-func waitMount(ctx context.Context, e *env, h config.Host) error {
-	s := e.cluster.Storage
-	return poll(ctx, s.Mount+" mounted", func(ctx context.Context) error {
-		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint '"+s.Mount+"' >/dev/null && timeout 3 stat -f '"+s.Mount+"' >/dev/null")
+func waitMount(ctx context.Context, e *env, h config.Host, mount string) error {
+	m := shellWord(mount)
+	return poll(ctx, mount+" mounted", func(ctx context.Context) error {
+		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint "+m+" >/dev/null && timeout 3 stat -f "+m+" >/dev/null")
 		return err
 	})
 }

@@ -16,18 +16,20 @@ func systemTestCluster() *config.Cluster {
 
 // freshSystem: the storage phase is done (glusterd runs, the pool is
 // formed), nothing of the system volume exists yet.
-func freshSystem(c *config.Cluster) map[string]*storage.SystemFacts {
-	out := map[string]*storage.SystemFacts{}
+func freshSystem(c *config.Cluster) map[string]*storage.HostFacts {
+	out := map[string]*storage.HostFacts{}
 	for _, h := range c.Hosts {
 		if h.Role == config.RoleWorker {
 			continue // not asked: no system mount, no brick
 		}
-		out[h.Name] = &storage.SystemFacts{Asked: true, Modes: map[string]string{}, UnitHashes: map[string]string{}, Enabled: map[string]bool{}}
+		f := storage.ParseSystemFacts("")
+		f.Answered["volinfo"] = true // its glusterd knows no such volume
+		out[h.Name] = f
 	}
 	return out
 }
 
-func convergedSystem(c *config.Cluster) map[string]*storage.SystemFacts {
+func convergedSystem(c *config.Cluster) map[string]*storage.HostFacts {
 	sys := c.Storage.System()
 	vol := &storage.Volume{Name: sys.Volume, Started: true, Replica: 3, Options: map[string]string{}}
 	for _, o := range storage.Options(sys) {
@@ -59,7 +61,7 @@ func convergedSystem(c *config.Cluster) map[string]*storage.SystemFacts {
 	return out
 }
 
-func planSystemFrom(t *testing.T, c *config.Cluster, facts map[string]*storage.SystemFacts) string {
+func planSystemFrom(t *testing.T, c *config.Cluster, facts map[string]*storage.HostFacts) string {
 	t.Helper()
 	e := &env{cluster: c, result: &Result{}}
 	steps, err := systemSteps(e, facts)
@@ -79,11 +81,11 @@ func TestPlanSystemStorageFresh(t *testing.T) {
 	got := planSystemFrom(t, c, freshSystem(c))
 	want := []string{
 		"node1: create volume skep-data-system (skep's own state), replica 3, bricks /var/lib/skep/brick-system on node1, node2, node3",
-		"node1: set option cluster.heal-timeout 10 on volume skep-data-system",
-		"node1: set option cluster.quorum-type auto on volume skep-data-system",
-		"node1: set option cluster.self-heal-daemon on on volume skep-data-system",
-		"node1: set option cluster.server-quorum-type server on volume skep-data-system",
-		"node1: set option network.ping-timeout 5 on volume skep-data-system",
+		"node1: set volume option cluster.heal-timeout 10 on volume skep-data-system",
+		"node1: set volume option cluster.quorum-type auto on volume skep-data-system",
+		"node1: set volume option cluster.self-heal-daemon on on volume skep-data-system",
+		"node1: set volume option cluster.server-quorum-type server on volume skep-data-system",
+		"node1: set volume option network.ping-timeout 5 on volume skep-data-system",
 		"node1: start volume skep-data-system",
 	}
 	// Managers only: node4 is a worker and never runs the controller.
@@ -120,7 +122,7 @@ func TestPlanSystemStorageFollowsStorage(t *testing.T) {
 	got := planSystemFrom(t, c, freshSystem(c))
 	for _, want := range []string{
 		"node1: create volume data-system (skep's own state), replica 3 arbiter 1 (arbiter on node3), bricks /srv/gluster/brick-system on node1, node2, node3",
-		"node1: set option network.ping-timeout 7 on volume data-system",
+		"node1: set volume option network.ping-timeout 7 on volume data-system",
 		"node2: mount data-system at /srv/skep",
 		"node1: make /srv/skep and /srv/skep/controller private (directories, mode 0700)",
 	} {
@@ -148,7 +150,7 @@ func TestPlanSystemStorageRepairs(t *testing.T) {
 	f["node1"].Modes[c.ControllerStateDir()] = "755"         // loosened by hand
 	got := planSystemFrom(t, c, f)
 	want := strings.Join([]string{
-		"node1: set option network.ping-timeout 5 on volume skep-data-system",
+		"node1: set volume option network.ping-timeout 5 on volume skep-data-system",
 		"node1: start the offline bricks of node2 on volume skep-data-system (volume start force)",
 		"node2: mount skep-data-system at /var/lib/skep-system",
 		"node3: write and enable the systemd units that mount /var/lib/skep-system (skep's own state) at boot, before the engine starts containers",

@@ -196,3 +196,53 @@ func TestPlanStorageLostBrickOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("a brick directory with someone's files was touched: %v", got)
 	}
 }
+
+// volume status is asked of one brick host at a time: the next only when
+// the one before gave no answer, and never of a host that is down.
+func TestStatusInTurn(t *testing.T) {
+	c := storageTestCluster()
+	bricks := c.BrickHosts()
+	answer := func(ok bool) *storage.HostFacts {
+		f := storage.ParseFacts("@@skep container\nrunning|i|h\n")
+		f.Answered["volstatus"] = true
+		if !ok {
+			f.BricksErr = &storage.NoAnswer{After: "4s"}
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name  string
+		first bool   // the first brick host answered
+		down  string // a brick host whose glusterd does not run
+		fails string // a brick host that gives no answer either
+		want  string // the hosts asked again, in order
+	}{
+		{"first answered", true, "", "", ""},
+		{"next answers", false, "", "", "node2"},
+		{"next is down", false, "node2", "", "node3"},
+		{"next fails too", false, "", "node2", "node2 node3"},
+	} {
+		facts := map[string]*storage.HostFacts{}
+		for _, h := range bricks {
+			facts[h.Name] = storage.ParseFacts("@@skep container\nrunning|i|h\n")
+		}
+		facts[bricks[0].Name] = answer(tc.first)
+		if tc.down != "" {
+			facts[tc.down].Container = "exited"
+		}
+		var asked []string
+		err := statusInTurn(bricks, facts, (*storage.HostFacts).GlusterdRunning, func(name string) (*storage.HostFacts, error) {
+			asked = append(asked, name)
+			return answer(name != tc.fails), nil
+		})
+		if err != nil || strings.Join(asked, " ") != tc.want {
+			t.Errorf("%s: asked %v (%v), want %q", tc.name, asked, err, tc.want)
+		}
+		if tc.want != "" {
+			last := facts[asked[len(asked)-1]]
+			if !last.Answered["volstatus"] || last.BricksErr != nil {
+				t.Errorf("%s: the answer is not in the facts: %+v", tc.name, last)
+			}
+		}
+	}
+}

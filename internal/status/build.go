@@ -52,8 +52,6 @@ type HostFacts struct {
 	StorageErr error
 	// VIP is a keepalived host's answer about the VIP (vip.go).
 	VIP *HostVIP
-	// System is a manager's answer about skep's own volume (system.go).
-	System *HostSystem
 	// Certificates is the controller's status as this manager read it.
 	Certificates *HostCertificates
 }
@@ -255,7 +253,7 @@ func Build(f Facts) *Report {
 	r.Swarm = buildSwarm(f, v, mapped, fd)
 	r.Ingress = buildIngress(f, fd)
 	r.Storage = buildStorage(f.File, f, fd)
-	fd.problems = append(fd.problems, buildSystem(f)...)
+	buildSystem(f, fd)
 	r.VIP = buildVIP(f, fd)
 	r.Certificates = buildCertificates(f, fd)
 	r.Problems = append(r.Problems, fd.problems...)

@@ -13,11 +13,12 @@ import (
 const fallbackMin = time.Second
 
 // clusterWide makes sure each call asks GlusterFS's questions of one brick
-// host only: the cluster-wide ones (volume status, heal info: transactions
-// among all glusterds, which queue or fail when two run at once) and the
-// local ones (peer status, volume info), all in that host's one docker
-// exec. The first brick host that connects asks them, in its own script;
-// a frozen or dead one never connects, so it cannot hold the choice up.
+// host only: the cluster-wide ones (volume status, heal info, and the
+// volume status of skep's own volume: transactions among all glusterds,
+// which queue or fail when two run at once) and the local ones (peer
+// status, volume info), all in that host's one docker exec. The first
+// brick host that connects asks them, in its own script; a frozen or dead
+// one never connects, so it cannot hold the choice up.
 // If its answer is missing or failed and time remains, the next connected
 // brick host (in cluster-file order) is asked, after the first one's
 // questions ended. Every other host tells only its own facts.
@@ -132,7 +133,10 @@ func deadline(ctx context.Context) time.Time {
 }
 
 // clusterWideAnswered tells whether this host answered both cluster-wide
-// questions, in its script or when asked on their own.
+// questions of the user volume, in its script or when asked on their own.
+// skep's own volume's status is not waited for: asking the next host for
+// it would ask all three again, two more transactions for one answer; it
+// is asked again along with the others when they are.
 func (p *probe) clusterWideAnswered() bool {
 	p.mu.Lock()
 	out, wide := p.out, p.wide

@@ -155,8 +155,8 @@ type probe struct {
 	// keepalived is skep-keepalived's state by the Docker API.
 	keepalived    *bool
 	keepalivedErr error
-	// system is the system mount a manager is asked about (system.go).
-	system string
+	// system: a manager, asked about the mount of skep's own volume.
+	system bool
 }
 
 func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *probe {
@@ -165,7 +165,7 @@ func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *prob
 		facts:   HostFacts{Name: h.Name, Address: h.Address, Role: h.Role},
 		ingress: c.Ingress != nil && h.Role != config.RoleWorker,
 		vip:     vipQuestion(c, h),
-		system:  systemQuestion(c, h),
+		system:  c.Storage != nil && h.Role != config.RoleWorker,
 	}
 	for _, b := range c.BrickHosts() {
 		p.brick = p.brick || (c.Storage != nil && b.Name == h.Name)
@@ -190,7 +190,6 @@ func (p *probe) run(ctx context.Context, t host.Target, cw *clusterWide) {
 	p.mu.Lock()
 	p.host = h
 	p.mu.Unlock()
-	defer p.askSystem(ctx, h, p.callTimeout)()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { p.askScript(ctx, h, cw) })
@@ -216,9 +215,13 @@ func (p *probe) askScript(ctx context.Context, h *host.Host, cw *clusterWide) {
 	}
 	// Only the asker runs GlusterFS's CLI (one docker exec); the others
 	// tell their own facts: glusterd's state, the brick process, the
-	// mount. A docker exec costs more than all the rest of a host's
-	// answer, and this machine's cores are shared by every node.
-	q := storage.Questions{Brick: p.brick, Gluster: asker, VolumeStatus: asker, Heal: asker, Budget: budget(ctx)}
+	// mount (a manager's of skep's own volume too). The asker asks the
+	// volume status of skep's own volume last, in the same exec, so the
+	// two volumes' transactions never run at once. A docker exec costs
+	// more than all the rest of a host's answer, and this machine's cores
+	// are shared by every node.
+	q := storage.Questions{Brick: p.brick, Gluster: asker, VolumeStatus: asker, Heal: asker, SystemStatus: asker,
+		SystemMount: p.system, Budget: budget(ctx)}
 	script := hostScript(p.cluster, p.cfg, q, p.vip != "", p.certificates())
 	if script == "" {
 		return
@@ -244,7 +247,7 @@ func (p *probe) askClusterWide(ctx context.Context) {
 	p.mu.Lock()
 	p.wide = s
 	p.mu.Unlock()
-	q := storage.Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, Budget: budget(ctx)}
+	q := storage.Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, SystemStatus: true, Budget: budget(ctx)}
 	_, err := h.Sudo(ctx, storage.FactsScript(p.cluster, p.cfg, q), host.WithStdout(s))
 	s.finish(err)
 }

@@ -14,11 +14,11 @@ import (
 )
 
 // certReadTimeout bounds reading the controller's status file: it lives on
-// the shared volume, whose mount stalls while a peer is frozen.
+// skep's own volume, whose mount stalls while a peer is frozen.
 const certReadTimeout = 1500 * time.Millisecond
 
 // hostScript is everything status asks a host over SSH, in one script:
-// its part of the storage (storage.FactsScript: quick facts, the mount,
+// its part of the storage (storage.FactsScript: quick facts, the mounts,
 // and one docker exec for the GlusterFS questions of q), whether it holds
 // the VIP (its addresses), and the controller's status file. "" when
 // there is nothing to ask.
@@ -156,6 +156,12 @@ func (a scriptAnswer) certificates(statusPath string) *HostCertificates {
 func mergeClusterWide(f, wide *storage.HostFacts) {
 	if wide == nil {
 		return
+	}
+	if ws := wide.System; ws != nil && ws.Answered["volstatus"] {
+		if f.System == nil {
+			f.System = storage.ParseSystemFacts("")
+		}
+		f.System.Bricks, f.System.BricksErr, f.System.Answered["volstatus"] = ws.Bricks, ws.BricksErr, true
 	}
 	for _, n := range []string{"peers", "volinfo", "brick_lost", "volstatus", "heal"} {
 		if !wide.Answered[n] {

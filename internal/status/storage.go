@@ -56,14 +56,8 @@ func buildStorage(c *config.Cluster, f Facts, fd *findings) *Storage {
 	}
 
 	// Bricks: the one answer to volume status, else each host's word.
-	status, statusHost := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool {
-		return hf.Answered["volstatus"] && hf.BricksErr == nil
-	})
+	status, statusHost, why := answerTo(bricks, byName, "volstatus", bricksErr)
 	if status == nil && view != nil {
-		why := firstFailure(bricks, byName, "volstatus", func(hf *storage.HostFacts) error { return hf.BricksErr })
-		if why == "" {
-			why = "no brick host answered in time"
-		}
 		unknown("volume status not known (%s); bricks judged by each host's brick process", why)
 	}
 	for _, b := range bricks {
@@ -105,34 +99,14 @@ func buildStorage(c *config.Cluster, f Facts, fd *findings) *Storage {
 	}
 
 	for _, h := range f.Hosts {
-		hf := h.Storage
-		switch {
-		case !h.reachable():
-			// Already a problem of its own.
-		case hf == nil || !hf.Answered["mount"]:
-			unknown("%s: mount not known (%s)", h.Name, silence(h))
-		case hf.MountFS == "fuse.glusterfs" && !hf.Answered["mount_ok"]:
-			unknown("%s: whether %s answers is not known (%s)", h.Name, s.Mount, silence(h))
-		case hf.Mounted():
+		if judgeMount(h, s.Mount, "mount", fd) {
 			st.MountedOn = append(st.MountedOn, h.Name)
-		case hf.MountFS == "fuse.glusterfs":
-			add("%s: %s is mounted but does not answer", h.Name, s.Mount)
-		case hf.MountFS != "":
-			add("%s: a %s file system is mounted at %s, not the volume; run skep apply", h.Name, hf.MountFS, s.Mount)
-		default:
-			add("%s: %s is not mounted; run skep apply", h.Name, s.Mount)
 		}
 	}
 
 	if view != nil {
-		heal, _ := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool {
-			return hf.Answered["heal"] && hf.HealErr == nil
-		})
+		heal, _, why := answerTo(bricks, byName, "heal", func(hf *storage.HostFacts) error { return hf.HealErr })
 		if heal == nil {
-			why := firstFailure(bricks, byName, "heal", func(hf *storage.HostFacts) error { return hf.HealErr })
-			if why == "" {
-				why = "no brick host answered in time"
-			}
 			unknown("heal status not known (%s)", why)
 			return st
 		}
@@ -148,6 +122,31 @@ func buildStorage(c *config.Cluster, f Facts, fd *findings) *Storage {
 		}
 	}
 	return st
+}
+
+// judgeMount judges host h's answer (h.Storage) about its mount at path,
+// named noun where it is not known: true when it is mounted and answers.
+func judgeMount(h HostFacts, path, noun string, fd *findings) bool {
+	add := func(format string, args ...any) { fd.problem("storage: "+format, args...) }
+	unknown := func(format string, args ...any) { fd.notKnown("storage: "+format, args...) }
+	hf := h.Storage
+	switch {
+	case !h.reachable():
+		// Already a problem of its own.
+	case hf == nil || !hf.Answered["mount"]:
+		unknown("%s: %s not known (%s)", h.Name, noun, silence(h))
+	case hf.MountFS == "fuse.glusterfs" && !hf.Answered["mount_ok"]:
+		unknown("%s: whether %s answers is not known (%s)", h.Name, path, silence(h))
+	case hf.Mounted():
+		return true
+	case hf.MountFS == "fuse.glusterfs":
+		add("%s: %s is mounted but does not answer", h.Name, path)
+	case hf.MountFS != "":
+		add("%s: a %s file system is mounted at %s, not the volume; run skep apply", h.Name, hf.MountFS, path)
+	default:
+		add("%s: %s is not mounted; run skep apply", h.Name, path)
+	}
+	return false
 }
 
 // bestAnswer is, among the brick hosts whose answer passes ok, the one
@@ -173,6 +172,23 @@ func bestAnswer(bricks []config.Host, byName map[string]HostFacts, ok func(*stor
 	}
 	return best, bestName
 }
+
+// answerTo is the best answer to a cluster-wide question (the section
+// of the output, whose error err tells) and whose it is (bestAnswer); or,
+// when none answered it well, why (firstFailure, else silence).
+func answerTo(bricks []config.Host, byName map[string]HostFacts, section string, err func(*storage.HostFacts) error) (*storage.HostFacts, string, string) {
+	best, name := bestAnswer(bricks, byName, func(hf *storage.HostFacts) bool { return hf.Answered[section] && err(hf) == nil })
+	if best != nil {
+		return best, name, ""
+	}
+	why := firstFailure(bricks, byName, section, err)
+	if why == "" {
+		why = "no brick host answered in time"
+	}
+	return nil, "", why
+}
+
+func bricksErr(hf *storage.HostFacts) error { return hf.BricksErr }
 
 // firstFailure names the first brick host that was asked a question and
 // did not answer it well, and why; "" when none was asked.

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,7 +32,14 @@ func localHost(c *config.Cluster, i int, online ...bool) *storage.HostFacts {
 			f.Peers = append(f.Peers, storage.Peer{Hostname: h.Address, Connected: online == nil || online[j]})
 		}
 	}
+	f.System = systemMounted()
 	return f
+}
+
+// systemMounted is a manager's answer about skep's own volume's mount:
+// mounted and answering.
+func systemMounted() *storage.HostFacts {
+	return &storage.HostFacts{MountFS: "fuse.glusterfs", MountOK: true, Answered: map[string]bool{"mount": true, "mount_ok": true}}
 }
 
 // hostOnly is a healthy brick host that was asked its per-host facts
@@ -39,18 +47,22 @@ func localHost(c *config.Cluster, i int, online ...bool) *storage.HostFacts {
 // asks GlusterFS is.
 func hostOnly(c *config.Cluster, i int) *storage.HostFacts {
 	return &storage.HostFacts{Container: "running", MountFS: "fuse.glusterfs", MountOK: true, BrickProcess: true,
-		Answered: map[string]bool{"container": true, "mount": true, "mount_ok": true, "brick_process": true}}
+		Answered: map[string]bool{"container": true, "mount": true, "mount_ok": true, "brick_process": true},
+		System:   systemMounted()}
 }
 
 // brickHost is localHost that also answered the cluster-wide questions:
-// every brick online as online says, nothing to heal.
+// every brick online as online says, nothing to heal; every brick of
+// skep's own volume online.
 func brickHost(c *config.Cluster, i int, online ...bool) *storage.HostFacts {
 	f := localHost(c, i, online...)
 	f.Answered["volstatus"], f.Answered["heal"] = true, true
+	f.System.Answered["volstatus"] = true
 	for j, h := range c.BrickHosts() {
 		on := online == nil || online[j]
 		f.Bricks = append(f.Bricks, storage.BrickStatus{Ref: storage.BrickRef(h, c.Storage), Online: on})
 		f.Heal = append(f.Heal, storage.HealBrick{Ref: storage.BrickRef(h, c.Storage), Connected: on})
+		f.System.Bricks = append(f.System.Bricks, storage.BrickStatus{Ref: storage.BrickRef(h, c.Storage.System()), Online: true})
 	}
 	return f
 }
@@ -155,6 +167,7 @@ func TestStorageBricksByTheirHosts(t *testing.T) {
 	n1 := localHost(c, 1)
 	n1.Answered["volstatus"], n1.BricksErr = true, &storage.NoAnswer{After: "2s"}
 	n1.Answered["heal"], n1.HealErr = true, &storage.NoAnswer{After: "0s (no time left)"}
+	n1.System.Answered["volstatus"], n1.System.BricksErr = true, &storage.NoAnswer{After: "0s (no time left)"}
 	n2 := localHost(c, 2)
 	n2.BrickProcess = false
 	n3 := localHost(c, 3)
@@ -168,12 +181,15 @@ func TestStorageBricksByTheirHosts(t *testing.T) {
 		"storage: brick of node3 offline: skep-glusterd is exited; run skep apply")
 	wantUnknown(t, r,
 		"storage: volume status not known (node1: no answer in 2s); bricks judged by each host's brick process",
-		"storage: heal status not known (node1: no answer in 0s (no time left))")
+		"storage: heal status not known (node1: no answer in 0s (no time left))",
+		"storage: volume status of skep-data-system (skep's own volume) not known (node1: no answer in 0s (no time left))")
 }
 
 func TestStorageNoVolumeAndSilentHost(t *testing.T) {
 	c := storageCluster()
-	empty := &storage.HostFacts{Container: "running", Answered: map[string]bool{"container": true, "mount": true, "mount_ok": true, "volinfo": true}}
+	empty := &storage.HostFacts{Container: "running", Answered: map[string]bool{"container": true, "mount": true, "mount_ok": true, "volinfo": true},
+		System: &storage.HostFacts{BricksErr: errors.New("Volume skep-data-system does not exist"),
+			Answered: map[string]bool{"mount": true, "mount_ok": true, "volstatus": true}}}
 	h3 := up(3, true, healthyList()...)
 	h3.StorageErr = &storage.NoAnswer{After: "3s"}
 	r := Build(storageFacts(c,
@@ -183,8 +199,12 @@ func TestStorageNoVolumeAndSilentHost(t *testing.T) {
 	wantProblems(t, r,
 		"storage: volume skep-data does not exist; run skep apply",
 		"storage: node1: /var/data is not mounted; run skep apply",
-		"storage: node2: /var/data is not mounted; run skep apply")
-	wantUnknown(t, r, "storage: node3: mount not known (no answer in 3s)")
+		"storage: node2: /var/data is not mounted; run skep apply",
+		"storage: node1: /var/lib/skep-system (skep's own volume skep-data-system) is not mounted; run skep apply",
+		"storage: node2: /var/lib/skep-system (skep's own volume skep-data-system) is not mounted; run skep apply")
+	wantUnknown(t, r, "storage: node3: mount not known (no answer in 3s)",
+		"storage: node3: mount of /var/lib/skep-system not known (no answer in 3s)",
+		"storage: volume status of skep-data-system (skep's own volume) not known (node1: Volume skep-data-system does not exist)")
 	if len(r.Storage.Bricks) != 3 || r.Storage.Bricks[0].Online {
 		t.Errorf("bricks %+v", r.Storage.Bricks)
 	}
@@ -210,7 +230,10 @@ func TestStorageSlowAnswersAreNotKnown(t *testing.T) {
 		"storage: brick of node3 not known (no answer in 3s)",
 		"storage: node2: whether /var/data answers is not known (no answer in 3s)",
 		"storage: node3: mount not known (no answer in 3s)",
-		"storage: heal status not known (no brick host answered in time)")
+		"storage: heal status not known (no brick host answered in time)",
+		"storage: node2: mount of /var/lib/skep-system not known (no answer in 3s)",
+		"storage: node3: mount of /var/lib/skep-system not known (no answer in 3s)",
+		"storage: volume status of skep-data-system (skep's own volume) not known (no brick host answered in time)")
 	if !r.Healthy {
 		t.Error("unhealthy for want of answers")
 	}
@@ -228,7 +251,8 @@ func TestStorageAskerSilent(t *testing.T) {
 	n3.Container = "restarting"
 	r := Build(storageFacts(c, h1, withStorage(up(2, true, healthyList()...), hostOnly(c, 2)), withStorage(up(3, true, healthyList()...), n3)))
 	wantProblems(t, r, "storage: node3: skep-glusterd is restarting; run skep apply")
-	wantUnknown(t, r, "storage: volume skep-data not known (no brick host answered in time)")
+	wantUnknown(t, r, "storage: volume skep-data not known (no brick host answered in time)",
+		"storage: volume status of skep-data-system (skep's own volume) not known (no brick host answered in time)")
 }
 
 // No brick host knows the volume because none answered: not known; one

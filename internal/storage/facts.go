@@ -30,6 +30,10 @@ type HostFacts struct {
 	BrickLost  string
 	UnitHashes map[string]string // unit path -> sha256 of its content ("" missing)
 	Enabled    map[string]bool   // unit name -> enabled
+	// Modes are the permission bits (octal, as stat prints them) of the
+	// directories asked about (SystemFactsScript); a missing directory
+	// has no entry.
+	Modes map[string]string
 
 	Peers     []Peer
 	PeersErr  error
@@ -43,6 +47,10 @@ type HostFacts struct {
 	// (container, mount, mount_ok, peers, volinfo, volstatus, heal, ...):
 	// a question not asked, or whose answer was cut off, is missing.
 	Answered map[string]bool
+	// System is skep's own volume (config.Storage.System) as the host
+	// sees it, from the sections named with SystemPrefix (its mount, its
+	// volume status); nil when none was asked.
+	System *HostFacts
 }
 
 // NoAnswer is a GlusterFS question that got no answer within its time:
@@ -80,6 +88,14 @@ type Questions struct {
 	// run one after the other, after the local questions are answered.
 	VolumeStatus bool
 	Heal         bool
+	// SystemStatus asks the volume status of skep's own volume too, after
+	// the user volume's cluster-wide questions, in the same docker exec:
+	// the same rule, one host per call.
+	SystemStatus bool
+	// SystemMount asks about the mount of skep's own volume too (a
+	// manager's, where the controller runs): what is mounted there and
+	// whether it answers.
+	SystemMount bool
 	// Budget bounds the GlusterFS questions, counted from the script's
 	// start on the host: a question that would outlive it is cut (or not
 	// started) and reported as not answered, so nothing the script
@@ -113,6 +129,10 @@ const EndSection = "end"
 // Section is the shell that starts a section of the script's output.
 func Section(name string) string { return "echo '@@skep " + name + "'\n" }
 
+// SystemPrefix starts the names of the sections about skep's own volume
+// (config.Storage.System); ParseFacts puts them in HostFacts.System.
+const SystemPrefix = "system_"
+
 // FactsScript gathers a host's storage facts in one round trip, with at
 // most one docker exec (into skep-glusterd, for every GlusterFS question).
 // The GlusterFS questions start first, in the background, and the quick
@@ -121,72 +141,176 @@ func Section(name string) string { return "echo '@@skep " + name + "'\n" }
 // gives up before the end.
 func FactsScript(c *config.Cluster, h config.Host, q Questions) string {
 	s := c.Storage
-	budget := q.Budget
-	if budget <= 0 {
-		budget = DefaultBudget
+	f := newFrame(q.Budget, "")
+	if q.Gluster || q.VolumeStatus || q.Heal || q.SystemStatus {
+		f.gluster(glusterScript(s, q))
 	}
-	var b strings.Builder
-	sec := func(name string) { b.WriteString(Section(name)) }
-	b.WriteString("d=$(mktemp -d); gp=\n")
-	fmt.Fprintf(&b, "end=$(( $(date +%%s%%3N) + %d ))\n", budget.Milliseconds())
-	if q.Gluster || q.VolumeStatus || q.Heal {
-		// A stopped container refuses the exec at once; its error is
-		// kept in a section of its own.
-		b.WriteString("docker exec -e SKEP_END=\"$end\" " + ContainerName + " sh -c " + shellQuote(glusterScript(s, q)) + " >\"$d/gluster\" 2>&1 & gp=$!\n")
+	f.statfs("", s.Mount)
+	if q.SystemMount {
+		f.statfs(SystemPrefix, s.SystemMount)
 	}
-	// The statfs of the mount runs beside everything else: on a stalled
-	// mount it takes its whole timeout.
-	// A statfs waiting on FUSE ignores SIGTERM; -k follows up with SIGKILL.
-	fmt.Fprintf(&b, "{ timeout -k 0.2 %s stat -f -c %%T %s >/dev/null 2>&1 && echo yes; } >\"$d/mount_ok\" & sp=$!\n", seconds(statfsTimeout), shellQuote(s.Mount))
-	sec("container")
-	b.WriteString("docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels \"" + LabelConfigHash + "\"}}' " + ContainerName + " 2>/dev/null\n")
-	sec("client")
-	b.WriteString("{ [ -x /sbin/mount.glusterfs ] || command -v mount.glusterfs; } >/dev/null 2>&1 && echo yes\n")
-	sec("mount")
-	fmt.Fprintf(&b, "findmnt -rn -o FSTYPE --mountpoint %s\n", shellQuote(s.Mount))
-	sec("units")
-	for _, u := range Units(c, h) {
-		fmt.Fprintf(&b, "printf '%%s %%s\\n' \"$(sha256sum < %[1]s 2>/dev/null | cut -c1-64)\" %[1]s\n", shellQuote(u.Path))
+	f.section("container")
+	f.b.WriteString("docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels \"" + LabelConfigHash + "\"}}' " + ContainerName + " 2>/dev/null\n")
+	f.section("client")
+	f.b.WriteString("{ [ -x /sbin/mount.glusterfs ] || command -v mount.glusterfs; } >/dev/null 2>&1 && echo yes\n")
+	f.findmnt("", s.Mount)
+	if q.SystemMount {
+		f.findmnt(SystemPrefix, s.SystemMount)
 	}
-	sec("enabled")
-	for _, name := range []string{MountUnitName(s.Mount), RemountService} {
-		fmt.Fprintf(&b, "printf '%%s %%s\\n' %s \"$(systemctl is-enabled %s 2>/dev/null)\"\n", shellQuote(name), shellQuote(name))
-	}
+	f.units("", Units(c, h), MountUnitName(s.Mount), RemountService)
 	if q.Brick {
 		// The brick process, seen from the host: unlike volume status (a
 		// transaction among all glusterds), this answers while a peer is
 		// frozen.
-		sec("brick_process")
-		fmt.Fprintf(&b, "pgrep -f -- %s >/dev/null && echo yes\n", shellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
+		f.section("brick_process")
+		fmt.Fprintf(&f.b, "pgrep -f -- %s >/dev/null && echo yes\n", shellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
 	}
-	b.WriteString(q.Extra)
-	b.WriteString("wait $sp\n")
-	sec("mount_ok")
-	b.WriteString("cat \"$d/mount_ok\"\n")
-	b.WriteString("if [ -n \"$gp\" ]; then wait $gp; " + Section("glusterd_exec") + "cat \"$d/gluster\"; fi\n")
-	b.WriteString("rm -rf \"$d\"\n")
-	sec(EndSection)
-	return b.String()
+	f.b.WriteString(q.Extra)
+	return f.end()
 }
 
-// glusterScript runs in skep-glusterd: the local questions at once, and
-// beside them the cluster-wide ones one after the other (two transactions
-// at once make glusterd refuse or queue one). Every question gets what is
-// left of the budget (SKEP_END, in ms since the epoch), at most its cap;
-// one that gets no answer in that time prints "skep: no answer in ...",
-// which ParseFacts reads as a NoAnswer.
-func glusterScript(s *config.Storage, q Questions) string {
-	var b strings.Builder
-	b.WriteString(`ask() {
+// SystemQuestions says what SystemFactsScript asks of a host.
+type SystemQuestions struct {
+	// Mount asks a manager about the system mount: what is mounted
+	// there, whether it answers, its units, and the modes of its root and
+	// of Dirs (only when the volume is mounted: never the directory
+	// beneath).
+	Mount bool
+	Dirs  []string
+	// VolumeInfo asks the host's glusterd about the volume (local).
+	VolumeInfo bool
+	// VolumeStatus is a cluster-wide transaction: one host per call, as
+	// Questions.VolumeStatus.
+	VolumeStatus bool
+}
+
+// SystemFactsScript gathers host h's facts about skep's own volume in one
+// round trip, with at most one docker exec, like FactsScript; its sections
+// are named with SystemPrefix (ParseSystemFacts reads them).
+func SystemFactsScript(c *config.Cluster, h config.Host, q SystemQuestions) string {
+	sys := c.Storage.System()
+	f := newFrame(0, SystemPrefix)
+	if q.VolumeInfo || q.VolumeStatus {
+		var g strings.Builder
+		g.WriteString(askFunc)
+		if q.VolumeInfo {
+			ask(&g, SystemPrefix+"volinfo", localCap, "volume", "info", sys.Volume)
+		}
+		if q.VolumeStatus {
+			ask(&g, SystemPrefix+"volstatus", clusterWideCap, "volume", "status", sys.Volume)
+		}
+		f.gluster(g.String())
+	}
+	if q.Mount {
+		m := shellQuote(sys.Mount)
+		f.statfs(SystemPrefix, sys.Mount)
+		f.findmnt(SystemPrefix, sys.Mount)
+		f.section(SystemPrefix + "modes")
+		fmt.Fprintf(&f.b, "if [ \"$(findmnt -rn -o FSTYPE --mountpoint %s)\" = fuse.glusterfs ]; then\n", m)
+		for _, d := range append([]string{sys.Mount}, q.Dirs...) {
+			fmt.Fprintf(&f.b, "  timeout 3 stat -c '%%a %%n' %s 2>/dev/null\n", shellQuote(d))
+		}
+		f.b.WriteString("fi\n")
+		f.units(SystemPrefix, SystemUnits(c, h), MountUnitName(sys.Mount), SystemRemountService)
+	}
+	return f.end()
+}
+
+// frame writes what every facts script shares: the GlusterFS questions
+// (a script run in skep-glusterd) start first, in the background; the
+// statfs of each mount runs beside everything else (on a stalled mount it
+// takes its whole timeout); the quick questions come while they run, and
+// the slow answers last, before EndSection.
+type frame struct {
+	b      strings.Builder
+	prefix string   // of the section of the docker exec's own output
+	mounts []string // prefixes of the mounts whose statfs runs
+}
+
+func newFrame(budget time.Duration, prefix string) *frame {
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	f := &frame{prefix: prefix}
+	f.b.WriteString("d=$(mktemp -d); gp=\n")
+	fmt.Fprintf(&f.b, "end=$(( $(date +%%s%%3N) + %d ))\n", budget.Milliseconds())
+	return f
+}
+
+func (f *frame) section(name string) { f.b.WriteString(Section(name)) }
+
+// gluster starts script in skep-glusterd. A stopped container refuses the
+// exec at once; its error is kept in a section of its own.
+func (f *frame) gluster(script string) {
+	f.b.WriteString("docker exec -e SKEP_END=\"$end\" " + ContainerName + " sh -c " + shellQuote(script) + " >\"$d/gluster\" 2>&1 & gp=$!\n")
+}
+
+// statfs starts the statfs of mount; end prints its answer as the
+// section prefix+"mount_ok". A statfs waiting on FUSE ignores SIGTERM; -k
+// follows up with SIGKILL.
+func (f *frame) statfs(prefix, mount string) {
+	f.mounts = append(f.mounts, prefix)
+	fmt.Fprintf(&f.b, "{ timeout -k 0.2 %s stat -f -c %%T %s >/dev/null 2>&1 && echo yes; } >\"$d/%smount_ok\" & %ssp=$!\n",
+		seconds(statfsTimeout), shellQuote(mount), prefix, prefix)
+}
+
+// findmnt tells what is mounted at mount, as the section prefix+"mount".
+func (f *frame) findmnt(prefix, mount string) {
+	f.section(prefix + "mount")
+	fmt.Fprintf(&f.b, "findmnt -rn -o FSTYPE --mountpoint %s\n", shellQuote(mount))
+}
+
+// units tells the hashes of units and whether the named ones are enabled.
+func (f *frame) units(prefix string, units []Unit, enabled ...string) {
+	f.section(prefix + "units")
+	for _, u := range units {
+		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' \"$(sha256sum < %[1]s 2>/dev/null | cut -c1-64)\" %[1]s\n", shellQuote(u.Path))
+	}
+	f.section(prefix + "enabled")
+	for _, name := range enabled {
+		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' %s \"$(systemctl is-enabled %s 2>/dev/null)\"\n", shellQuote(name), shellQuote(name))
+	}
+}
+
+// end waits for the slow questions and prints their answers.
+func (f *frame) end() string {
+	for _, p := range f.mounts {
+		fmt.Fprintf(&f.b, "wait $%ssp\n", p)
+		f.section(p + "mount_ok")
+		fmt.Fprintf(&f.b, "cat \"$d/%smount_ok\"\n", p)
+	}
+	f.b.WriteString("if [ -n \"$gp\" ]; then wait $gp; " + Section(f.prefix+"glusterd_exec") + "cat \"$d/gluster\"; fi\n")
+	f.b.WriteString("rm -rf \"$d\"\n")
+	f.section(EndSection)
+	return f.b.String()
+}
+
+// askFunc asks one GlusterFS question in skep-glusterd, as a section of
+// its own: it gets what is left of the budget (SKEP_END, in ms since the
+// epoch), at most its cap; one that gets no answer in that time prints
+// "skep: no answer in ...", which ParseFacts reads as a NoAnswer.
+const askFunc = `ask() {
   n=$1 cap=$2; shift 2
   l=$(( SKEP_END - $(date +%s%3N) )); [ "$l" -gt "$cap" ] && l=$cap
   echo "@@skep $n"
   if [ "$l" -lt 200 ]; then echo "skep: no answer in 0s (no time left)"; return; fi
   t=$(( l / 1000 )).$(( l % 1000 / 100 ))
   timeout "$t" gluster --mode=script "$@" --xml 2>&1
-  [ $? = 124 ] && echo "skep: no answer in ${t}s"
+  if [ $? = 124 ]; then echo "skep: no answer in ${t}s"; fi
 }
-`)
+`
+
+// ask writes the call of askFunc for one question.
+func ask(b *strings.Builder, section string, limit time.Duration, args ...string) {
+	fmt.Fprintf(b, "ask %s %d %s\n", section, limit.Milliseconds(), strings.Join(args, " "))
+}
+
+// glusterScript runs in skep-glusterd: the local questions at once, and
+// beside them the cluster-wide ones one after the other (two transactions
+// at once make glusterd refuse or queue one), skep's own volume's last.
+func glusterScript(s *config.Storage, q Questions) string {
+	var b strings.Builder
+	b.WriteString(askFunc)
 	if q.Gluster {
 		b.WriteString("d=$(mktemp -d)\n")
 		fmt.Fprintf(&b, "ask peers %d peer status >\"$d/peers\" &\n", localCap.Milliseconds())
@@ -200,10 +324,13 @@ func glusterScript(s *config.Storage, q Questions) string {
 			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", shellQuote(s.Brick))
 	}
 	if q.VolumeStatus {
-		fmt.Fprintf(&b, "ask volstatus %d volume status %s\n", clusterWideCap.Milliseconds(), s.Volume)
+		ask(&b, "volstatus", clusterWideCap, "volume", "status", s.Volume)
 	}
 	if q.Heal {
-		fmt.Fprintf(&b, "ask heal %d volume heal %s info summary\n", clusterWideCap.Milliseconds(), s.Volume)
+		ask(&b, "heal", clusterWideCap, "volume", "heal", s.Volume, "info", "summary")
+	}
+	if q.SystemStatus {
+		ask(&b, SystemPrefix+"volstatus", clusterWideCap, "volume", "status", s.System().Volume)
 	}
 	if q.Gluster {
 		b.WriteString("wait; cat \"$d/peers\" \"$d/volinfo\"; rm -rf \"$d\"\n")
@@ -220,10 +347,33 @@ func seconds(d time.Duration) string {
 // came back. For an output cut off before its end, pass it through Whole
 // first.
 func ParseFacts(out string) *HostFacts {
-	f := &HostFacts{UnitHashes: map[string]string{}, Enabled: map[string]bool{}, Answered: map[string]bool{}}
 	sections := Sections(out)
+	f := parseFacts(sections, "")
 	for name := range sections {
-		f.Answered[name] = true
+		if strings.HasPrefix(name, SystemPrefix) {
+			f.System = parseFacts(sections, SystemPrefix)
+			break
+		}
+	}
+	return f
+}
+
+// ParseSystemFacts reads SystemFactsScript's output: skep's own volume as
+// the host sees it (never nil).
+func ParseSystemFacts(out string) *HostFacts {
+	return parseFacts(Sections(out), SystemPrefix)
+}
+
+// parseFacts reads the sections named prefix+NAME ("" for the user
+// volume's, whose names never start with SystemPrefix).
+func parseFacts(all map[string]string, prefix string) *HostFacts {
+	f := &HostFacts{UnitHashes: map[string]string{}, Enabled: map[string]bool{}, Modes: map[string]string{}, Answered: map[string]bool{}}
+	sections := map[string]string{}
+	for name, body := range all {
+		if n, ok := strings.CutPrefix(name, prefix); ok && (prefix != "" || !strings.HasPrefix(name, SystemPrefix)) {
+			sections[n] = body
+			f.Answered[n] = true
+		}
 	}
 
 	if parts := strings.Split(strings.TrimSpace(sections["container"]), "|"); len(parts) == 3 {
@@ -238,19 +388,22 @@ func ParseFacts(out string) *HostFacts {
 	f.BrickProcess = strings.TrimSpace(sections["brick_process"]) == "yes"
 	f.BrickLost = strings.TrimSpace(sections["brick_lost"])
 	for _, line := range strings.Split(sections["units"], "\n") {
-		sum, p, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			if strings.HasPrefix(line, "/") {
-				f.UnitHashes[strings.TrimSpace(line)] = ""
-			}
-			continue
+		line = strings.TrimSpace(line)
+		if sum, p, ok := strings.Cut(line, " "); ok {
+			f.UnitHashes[p] = sum
+		} else if strings.HasPrefix(line, "/") {
+			f.UnitHashes[line] = "" // missing
 		}
-		f.UnitHashes[p] = sum
 	}
 	for _, line := range strings.Split(sections["enabled"], "\n") {
 		name, state, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if name != "" {
 			f.Enabled[name] = state == "enabled"
+		}
+	}
+	for _, line := range strings.Split(sections["modes"], "\n") {
+		if mode, p, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			f.Modes[p] = mode
 		}
 	}
 	if out, ok := sections["peers"]; ok {

@@ -154,3 +154,40 @@ func TestWholeDropsACutSection(t *testing.T) {
 		t.Errorf("a lone cut section kept: %q", got)
 	}
 }
+
+// skep's own volume's status is asked in the same docker exec, after the
+// user volume's cluster-wide questions: never two transactions at once.
+func TestGlusterScriptAsksTheSystemVolumeLast(t *testing.T) {
+	c := testCluster(3)
+	script := FactsScript(c, c.Hosts[0], Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, SystemStatus: true, SystemMount: true})
+	if n := strings.Count(script, "docker exec"); n != 1 {
+		t.Errorf("%d docker execs:\n%s", n, script)
+	}
+	if !strings.Contains(script, "--mountpoint '/var/lib/skep-system'") || !strings.Contains(script, "wait $system_sp") {
+		t.Errorf("the system mount not asked:\n%s", script)
+	}
+	dir, log := fakeGluster(t, "0.3")
+	out, _ := runGlusterScript(t, dir, Questions{VolumeStatus: true, Heal: true, SystemStatus: true}, 10*time.Second)
+	f := ParseFacts(out)
+	if f.System == nil || !f.System.Answered["volstatus"] || f.System.BricksErr != nil || !f.Answered["volstatus"] || !f.Answered["heal"] {
+		t.Fatalf("facts %+v system %+v\n%q", f, f.System, out)
+	}
+	data, _ := os.ReadFile(log)
+	var order []string
+	running := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		fields := strings.Fields(line)
+		if fields[0] == "start" {
+			running++
+			order = append(order, fields[1])
+		} else {
+			running--
+		}
+		if running > 1 {
+			t.Fatalf("two transactions at once:\n%s", data)
+		}
+	}
+	if strings.Join(order, " ") != "status heal status" {
+		t.Errorf("order %v", order)
+	}
+}

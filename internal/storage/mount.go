@@ -73,16 +73,34 @@ func volfileServers(c *config.Cluster, h config.Host) []string {
 //     server answers, which is how a cluster that booted all at once gets
 //     its mount without anyone running apply.
 func Units(c *config.Cluster, h config.Host) []Unit {
-	s := c.Storage
+	return mountUnits(c, h, c.Storage, mountKind{
+		header: "# Written by skep apply: the shared GlusterFS volume %[1]s on every host.\n",
+		kind:   "shared", binder: "containers may bind", dropIn: dockerDropIn, remount: RemountService,
+	})
+}
+
+// mountKind is what tells one of skep's mounts' units from the other's.
+type mountKind struct {
+	header     string // comment atop the mount unit; %[1]s is the volume
+	kind       string // "shared" or "system", in the units' descriptions
+	mountExtra string // more [Mount] settings
+	binder     string // who binds the mount, in the drop-in's comment
+	dropIn     string // the engine's drop-in
+	remount    string // the retrying service
+}
+
+// mountUnits renders the units of host h's mount of volume s (see Units
+// for why each exists). A '-' in the path is \x2d in the unit's name;
+// ExecStart= undoes C escapes, so there the backslash is doubled.
+func mountUnits(c *config.Cluster, h config.Host, s *config.Storage, k mountKind) []Unit {
 	mount := MountUnitName(s.Mount)
 	servers := volfileServers(c, h)
 	opts := []string{"_netdev"}
 	if len(servers) > 1 {
 		opts = append(opts, "backup-volfile-servers="+strings.Join(servers[1:], ":"))
 	}
-	mountUnit := fmt.Sprintf(`# Written by skep apply: the shared GlusterFS volume %[1]s on every host.
-[Unit]
-Description=skep shared storage: GlusterFS volume %[1]s at %[2]s
+	mountUnit := fmt.Sprintf(k.header+`[Unit]
+Description=skep %[5]s storage: GlusterFS volume %[1]s at %[2]s
 Wants=network-online.target
 After=network-online.target
 
@@ -91,43 +109,43 @@ What=%[3]s:/%[1]s
 Where=%[2]s
 Type=glusterfs
 Options=%[4]s
-# Long enough to try every volfile server, short enough not to hold the
+%[6]s# Long enough to try every volfile server, short enough not to hold the
 # engine's start for long when none answers.
 TimeoutSec=30
 
 [Install]
 WantedBy=remote-fs.target
-`, s.Volume, s.Mount, servers[0], strings.Join(opts, ","))
+`, s.Volume, s.Mount, servers[0], strings.Join(opts, ","), k.kind, k.mountExtra)
 
-	dropIn := fmt.Sprintf(`# Written by skep apply: containers may bind %[1]s, so the engine starts
+	dropIn := fmt.Sprintf(`# Written by skep apply: %[3]s %[1]s, so the engine starts
 # after the mount has been tried. Wants, not Requires: the engine also runs
 # skep-glusterd, and must start when no GlusterFS server answers yet.
 [Unit]
 Wants=%[2]s
 After=%[2]s
-`, s.Mount, mount)
+`, s.Mount, mount, k.binder)
 
 	remount := fmt.Sprintf(`# Written by skep apply: mounts %[1]s once a GlusterFS server answers, for
 # boots where none did in time (e.g. the whole cluster started at once).
 [Unit]
-Description=skep shared storage: mount %[1]s when a GlusterFS server answers
+Description=skep %[4]s storage: mount %[1]s when a GlusterFS server answers
 After=docker.service %[2]s
 StartLimitIntervalSec=0
 
 [Service]
 Type=oneshot
 ExecCondition=/bin/sh -c '! findmnt -rn --mountpoint %[1]s >/dev/null'
-ExecStart=/bin/systemctl start %[2]s
+ExecStart=/bin/systemctl start %[3]s
 Restart=on-failure
 RestartSec=5
 
 [Install]
 WantedBy=multi-user.target
-`, s.Mount, mount)
+`, s.Mount, mount, strings.ReplaceAll(mount, `\`, `\\`), k.kind)
 
 	return []Unit{
 		{Path: unitDir + "/" + mount, Content: mountUnit},
-		{Path: dockerDropIn, Content: dropIn},
-		{Path: unitDir + "/" + RemountService, Content: remount},
+		{Path: k.dropIn, Content: dropIn},
+		{Path: unitDir + "/" + k.remount, Content: remount},
 	}
 }
