@@ -89,17 +89,10 @@ func served(t *testing.T, h *handler) servedConfig {
 	return c
 }
 
-func TestServeTraefikConfigAndChallenges(t *testing.T) {
-	h := testHandler(t)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	// Challenges are open: the CA's request comes through Traefik, which
-	// sends no token.
-	get := func(path string) (int, string) { return getAs(t, srv.URL+path, "") }
-	if code, _ := getAs(t, srv.URL+TraefikPath, "Bearer "+testToken); code != http.StatusServiceUnavailable {
-		t.Fatalf("before the first publish: %d, want 503 (Traefik keeps its last configuration)", code)
-	}
-
+// publishTestCertificate has h serve Traefik a configuration with one
+// certificate, for a.x.org, from a test CA.
+func publishTestCertificate(t *testing.T, h *handler) {
+	t.Helper()
 	ca := newTestCA(t)
 	c, k := ca.issue(NameSet{"a.x.org"}, time.Hour)
 	cert, err := parseCertificate(NameSet{"a.x.org"}, c, k, time.Now())
@@ -111,6 +104,20 @@ func TestServeTraefikConfigAndChallenges(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.publish(cfg)
+}
+
+func TestServeTraefikConfigAndChallenges(t *testing.T) {
+	h := testHandler(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	// Challenges are open: the CA's request comes through Traefik, which
+	// sends no token.
+	get := func(path string) (int, string) { return getAs(t, srv.URL+path, "") }
+	if code, _ := getAs(t, srv.URL+TraefikPath, "Bearer "+testToken); code != http.StatusServiceUnavailable {
+		t.Fatalf("before the first publish: %d, want 503 (Traefik keeps its last configuration)", code)
+	}
+
+	publishTestCertificate(t, h)
 	got := served(t, h)
 	if len(got.TLS.Certificates) != 1 || !strings.HasPrefix(got.TLS.Certificates[0].CertFile, "-----BEGIN CERTIFICATE") ||
 		!strings.Contains(got.TLS.Certificates[0].KeyFile, "PRIVATE KEY") {
@@ -145,21 +152,10 @@ func TestServeTraefikConfigAndChallenges(t *testing.T) {
 // on every other path, the answer is a plain 404 that reveals nothing.
 func TestServeRefusesWithoutToken(t *testing.T) {
 	h := testHandler(t)
-	ca := newTestCA(t)
-	c, k := ca.issue(NameSet{"a.x.org"}, time.Hour)
-	cert, err := parseCertificate(NameSet{"a.x.org"}, c, k, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := traefikConfig([]*Certificate{cert}, "http://skep-controller:8080", "web")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.publish(cfg)
+	publishTestCertificate(t, h)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	notFound, _ := getAs(t, srv.URL+"/no-such-path", "")
-	_, notFoundBody := getAs(t, srv.URL+"/no-such-path", "")
+	notFound, notFoundBody := getAs(t, srv.URL+"/no-such-path", "")
 	for _, auth := range []string{"", "Bearer", "Bearer ", testToken, "Bearer " + testToken[:63], "Bearer " + testToken + "0",
 		"bearer " + testToken, "Basic " + testToken, "Bearer " + strings.ToUpper(testToken)} {
 		code, body := getAs(t, srv.URL+TraefikPath, auth)

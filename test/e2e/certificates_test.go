@@ -3,14 +3,10 @@
 package e2e
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -30,45 +26,6 @@ type certStatus struct {
 		Address string `json:"address"`
 		Holder  string `json:"holder"`
 	} `json:"vip"`
-}
-
-// verifiedTo sends every request to addr, checking the certificate against
-// the lab CA's root for serverName as any browser would. Redirects are
-// returned, not followed.
-func verifiedTo(addr, serverName string, roots *x509.CertPool, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: timeout}
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) },
-			TLSClientConfig:   &tls.Config{ServerName: serverName, RootCAs: roots},
-			DisableKeepAlives: true, // every probe makes its own handshake
-			Proxy:             nil,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// served is one verified HTTPS answer and the leaf certificate it came with.
-type served struct {
-	code   int
-	serial string
-	issuer string
-	names  []string
-}
-
-func getVerified(c *http.Client, url string) (served, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return served{}, err
-	}
-	defer resp.Body.Close()
-	s := served{code: resp.StatusCode}
-	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
-		leaf := resp.TLS.PeerCertificates[0]
-		s.serial, s.issuer, s.names = leaf.SerialNumber.Text(16), leaf.Issuer.CommonName, leaf.DNSNames
-	}
-	return s, nil
 }
 
 // ordersFor counts the CA's orders for name: the lab's Pebble validates
@@ -133,38 +90,17 @@ func TestCertificates(t *testing.T) {
 	if lab.CAFile == "" {
 		t.Fatal("skep lab ls gives no ca_file")
 	}
-	pem, err := os.ReadFile(lab.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		t.Fatalf("%s holds no PEM certificate", lab.CAFile)
-	}
+	roots := labRoots(t, lab)
 	waitHealthy(t, 3*time.Minute)
 
 	name := "whoami." + labName + ".lab"
-	tag := strings.TrimSpace(mustSkep(t, 5*time.Minute, "lab", "whoami", "ship", "--name", labName).stdout)
+	tag := whoamiImage(t)
 	// One task per node, so losing a node leaves backends on the others.
-	create := fmt.Sprintf("docker service rm e2e-certs >/dev/null 2>&1; docker service create --detach --quiet --name e2e-certs "+
-		"--replicas 3 --replicas-max-per-node 1 --network skep-public --endpoint-mode dnsrr --no-resolve-image "+
-		"--label traefik.enable=true --label 'traefik.http.routers.e2e-certs.rule=Host(`%s`)' "+
-		"--label traefik.http.services.e2e-certs.loadbalancer.server.port=8080 %s --port 8080", name, tag)
-	deployed := time.Now()
-	onCtl(t, "node1", create)
-	t.Cleanup(func() { onCtl(t, "node1", "docker service rm e2e-certs") })
+	deployed := routeWhoami(t, "e2e-certs", name, tag, "--replicas 3 --replicas-max-per-node 1")
 
 	vip := lab.VIP
 	https := verifiedTo(net.JoinHostPort(vip, "443"), name, roots, 5*time.Second)
-	var first served
-	eventually(t, 3*time.Minute, "HTTPS 200 through the VIP with a certificate from the lab CA", func() (bool, string) {
-		s, err := getVerified(https, "https://"+name+"/")
-		if err != nil {
-			return false, err.Error()
-		}
-		first = s
-		return s.code == 200, fmt.Sprintf("answered %d", s.code)
-	})
+	first := firstHTTPS(t, https, name)
 	t.Logf("certificate for %s (serial %s, issuer %q) served %.1fs after the service was created",
 		name, first.serial, first.issuer, time.Since(deployed).Seconds())
 	if len(first.names) != 1 || first.names[0] != name {
@@ -174,14 +110,7 @@ func TestCertificates(t *testing.T) {
 	t.Run("every manager serves it", func(t *testing.T) {
 		s, _ := status(t)
 		for _, n := range s.Nodes {
-			c := verifiedTo(net.JoinHostPort(n.Address, "443"), name, roots, 5*time.Second)
-			eventually(t, 30*time.Second, n.Name+" serves the certificate", func() (bool, string) {
-				got, err := getVerified(c, "https://"+name+"/")
-				if err != nil {
-					return false, err.Error()
-				}
-				return got.code == 200 && got.serial == first.serial, fmt.Sprintf("%d serial %s", got.code, got.serial)
-			})
+			servesCertificate(t, n.Name, n.Address, name, roots, first.serial)
 		}
 	})
 

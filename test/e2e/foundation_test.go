@@ -83,13 +83,7 @@ func TestFoundation(t *testing.T) {
 
 	t.Run("non-leader lost and back", func(t *testing.T) {
 		s, _ := status(t)
-		victim := ""
-		for _, n := range s.Nodes {
-			if !n.Leader {
-				victim = n.Name
-				break
-			}
-		}
+		victim := s.nonLeader()
 		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
 		took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
 			s, r := status(t)

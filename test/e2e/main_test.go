@@ -168,23 +168,34 @@ type result struct {
 	elapsed        time.Duration
 }
 
-// skep runs the binary with a time limit; output is logged on failure.
-func skep(t *testing.T, timeout time.Duration, args ...string) result {
-	t.Helper()
+// runSkep runs the binary with a time limit and needs no test (status
+// runs it before any): err says it could not run; a non-zero exit is
+// r.code, and a run past the limit, killed, is timedOut.
+func runSkep(timeout time.Duration, args ...string) (r result, timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, skepBin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	err = cmd.Run()
+	r = result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
+		return r, false, err
+	}
+	return r, ctx.Err() != nil, nil
+}
+
+// skep runs the binary with a time limit; output is logged on failure.
+func skep(t *testing.T, timeout time.Duration, args ...string) result {
+	t.Helper()
+	r, timedOut, err := runSkep(timeout, args...)
+	if err != nil {
 		t.Fatalf("skep %v: %v", args, err)
 	}
-	if ctx.Err() != nil {
+	if timedOut {
 		t.Fatalf("skep %v: timed out after %s\nstdout:\n%s\nstderr:\n%s", args, timeout, r.stdout, r.stderr)
 	}
 	return r
@@ -229,6 +240,16 @@ func status(t *testing.T) (statusReport, result) {
 func (s statusReport) leader() string {
 	for _, n := range s.Nodes {
 		if n.Leader {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+// nonLeader is the first node listed that is not the leader ("" if none).
+func (s statusReport) nonLeader() string {
+	for _, n := range s.Nodes {
+		if !n.Leader {
 			return n.Name
 		}
 	}

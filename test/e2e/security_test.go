@@ -3,11 +3,8 @@
 package e2e
 
 import (
-	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"net"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -97,35 +94,15 @@ var stateDirArgRE = regexp.MustCompile(`"--state-dir","([^"]+)"`)
 // no inspect output or log, and every Traefik still serves the certificate.
 func TestSecurity(t *testing.T) {
 	lab := theLab(t)
-	pem, err := os.ReadFile(lab.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		t.Fatalf("%s holds no PEM certificate", lab.CAFile)
-	}
+	roots := labRoots(t, lab)
 	waitHealthy(t, 3*time.Minute)
-	tag := strings.TrimSpace(mustSkep(t, 5*time.Minute, "lab", "whoami", "ship", "--name", labName).stdout)
+	tag := whoamiImage(t)
 	mount := labCluster(t).Storage.Mount // what the cluster file tells users to bind
 
 	// A routed app, so that there is a certificate to steal.
 	name := "secure." + labName + ".lab"
-	onCtl(t, "node1", fmt.Sprintf("docker service rm e2e-sec-web >/dev/null 2>&1; docker service create --detach --quiet --name e2e-sec-web "+
-		"--replicas 1 --network skep-public --endpoint-mode dnsrr --no-resolve-image "+
-		"--label traefik.enable=true --label 'traefik.http.routers.e2e-sec-web.rule=Host(`%s`)' "+
-		"--label traefik.http.services.e2e-sec-web.loadbalancer.server.port=8080 %s --port 8080", name, tag))
-	t.Cleanup(func() { onCtl(t, "node1", "docker service rm e2e-sec-web") })
-	https := verifiedTo(net.JoinHostPort(lab.VIP, "443"), name, roots, 5*time.Second)
-	var first served
-	eventually(t, 3*time.Minute, "HTTPS 200 through the VIP with a certificate from the lab CA", func() (bool, string) {
-		s, err := getVerified(https, "https://"+name+"/")
-		if err != nil {
-			return false, err.Error()
-		}
-		first = s
-		return s.code == 200, fmt.Sprintf("answered %d", s.code)
-	})
+	routeWhoami(t, "e2e-sec-web", name, tag, "--replicas 1")
+	first := firstHTTPS(t, verifiedTo(net.JoinHostPort(lab.VIP, "443"), name, roots, 5*time.Second), name)
 
 	t.Run("every Traefik serves the certificate", func(t *testing.T) {
 		s, _ := status(t)
@@ -133,14 +110,7 @@ func TestSecurity(t *testing.T) {
 			if n.Role != "manager" {
 				continue
 			}
-			c := verifiedTo(net.JoinHostPort(n.Address, "443"), name, roots, 5*time.Second)
-			eventually(t, 30*time.Second, n.Name+" serves the certificate", func() (bool, string) {
-				got, err := getVerified(c, "https://"+name+"/")
-				if err != nil {
-					return false, err.Error()
-				}
-				return got.code == 200 && got.serial == first.serial, fmt.Sprintf("%d serial %s", got.code, got.serial)
-			})
+			servesCertificate(t, n.Name, n.Address, name, roots, first.serial)
 		}
 	})
 

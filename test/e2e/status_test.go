@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -17,19 +15,11 @@ import (
 // `lab up` returned, taken by runWithLab before any scenario ran.
 var firstStatus result
 
-// statusOnce runs one status call outside any test (no *testing.T yet).
+// statusOnce runs one status call outside any test (no *testing.T yet);
+// a call that could not run has code -1 and the reason as its stderr.
 func statusOnce() result {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, skepBin, "status", "--lab", labName, "--output", "json")
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
+	r, _, err := runSkep(30*time.Second, "status", "--lab", labName, "--output", "json")
+	if err != nil {
 		r.code, r.stderr = -1, err.Error()
 	}
 	return r
@@ -103,13 +93,7 @@ func TestStatusIdle(t *testing.T) {
 func TestStatusFrozenNode(t *testing.T) {
 	waitHealthy(t, 3*time.Minute)
 	before, _ := status(t)
-	victim := ""
-	for _, n := range before.Nodes {
-		if !n.Leader {
-			victim = n.Name
-			break
-		}
-	}
+	victim := before.nonLeader()
 	if victim == "" {
 		t.Fatal("no non-leader node")
 	}

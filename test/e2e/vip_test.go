@@ -326,22 +326,9 @@ const (
 // VIP succeeds with a certificate from the lab CA, and no keepalived logs
 // a new MASTER state: the VIP holds still.
 func vipUnderLoad(t *testing.T, l labInfo) {
-	pem, err := os.ReadFile(l.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		t.Fatalf("%s holds no PEM certificate", l.CAFile)
-	}
+	roots := labRoots(t, l)
 	name := "whoami." + labName + ".lab"
-	tag := strings.TrimSpace(mustSkep(t, 5*time.Minute, "lab", "whoami", "ship", "--name", labName).stdout)
-	create := fmt.Sprintf("docker service rm e2e-vipload >/dev/null 2>&1; docker service create --detach --quiet --name e2e-vipload "+
-		"--replicas 3 --replicas-max-per-node 1 --network skep-public --endpoint-mode dnsrr --no-resolve-image "+
-		"--label traefik.enable=true --label 'traefik.http.routers.e2e-vipload.rule=Host(`%s`)' "+
-		"--label traefik.http.services.e2e-vipload.loadbalancer.server.port=8080 %s --port 8080", name, tag)
-	onCtl(t, "node1", create)
-	t.Cleanup(func() { onCtl(t, "node1", "docker service rm e2e-vipload") })
+	routeWhoami(t, "e2e-vipload", name, whoamiImage(t), "--replicas 3 --replicas-max-per-node 1")
 	client := verifiedTo(net.JoinHostPort(l.VIP, "443"), name, roots, loadTimeout)
 	url := "https://" + name + "/"
 	// Every backend up (one per node), so no request meets a starting one.
