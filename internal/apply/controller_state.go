@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"skep/internal/controller"
+	"skep/internal/poll"
 )
 
 // Controllers before skep's own volume kept their state in
@@ -146,27 +147,29 @@ func stopController(ctx context.Context, e *env, w controllerWant) error {
 	if err := mgr.ServiceRemove(ctx, controller.ServiceName); err != nil && !client.IsErrNotFound(err) {
 		return fmt.Errorf("remove service %s: %w", controller.ServiceName, err)
 	}
-	deadline := time.Now().Add(time.Minute)
 	f := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+controller.ServiceName))
+	var pending []client.APIClient
+	var names []string
 	for _, m := range w.managers {
 		cli, err := e.hosts[m].Docker(ctx)
 		if err != nil {
 			continue // unreachable: it cannot be asked (a dead node runs nothing)
 		}
-		for {
-			list, err := cli.ContainerList(ctx, container.ListOptions{Filters: f})
-			if err == nil && len(list) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s: the controller's container still runs a minute after its service was removed", m)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
+		pending, names = append(pending, cli), append(names, m)
 	}
-	return nil
+	// One minute for all of them, asked in turn: a manager is left once
+	// it runs no container of the service.
+	return poll.Until(ctx, "the controller's container gone after its service was removed", 500*time.Millisecond, time.Minute, func(ctx context.Context) error {
+		for len(pending) > 0 {
+			list, err := pending[0].ContainerList(ctx, container.ListOptions{Filters: f})
+			if err != nil {
+				return fmt.Errorf("%s: %w", names[0], err)
+			}
+			if len(list) > 0 {
+				return fmt.Errorf("%s: container %s still runs", names[0], list[0].ID[:min(12, len(list[0].ID))])
+			}
+			pending, names = pending[1:], names[1:]
+		}
+		return nil
+	})
 }

@@ -15,6 +15,7 @@ import (
 
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
+	"skep/internal/poll"
 )
 
 // ingressReadyTimeout bounds the wait for a created or updated ingress
@@ -374,26 +375,21 @@ func createAPIUser(ctx context.Context, e *env, mgr client.APIClient, hostName s
 // waitServiceRunning waits until the service's update (if any) is done and
 // a task of the current spec runs on want distinct nodes.
 func waitServiceRunning(ctx context.Context, mgr client.APIClient, name, hash string, want int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
+	err := poll.Until(ctx, fmt.Sprintf("service %s running on %d nodes", name, want), time.Second, timeout, func(ctx context.Context) error {
 		ok, why, err := serviceRunning(ctx, mgr, name, hash, want)
-		if err != nil {
-			return err
+		switch {
+		case err != nil:
+			return poll.Stop(err)
+		case !ok:
+			return errors.New(why)
 		}
-		if ok {
-			return nil
-		}
-		last = why
-		if time.Now().After(deadline) {
-			return fmt.Errorf("service %s not running on %d nodes after %s: %s (see: docker service ps --no-trunc %s)", name, want, timeout, last, name)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return nil
+	})
+	var te *poll.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w (see: docker service ps --no-trunc %s)", err, name)
 	}
+	return err
 }
 
 func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string, count int) (bool, string, error) {

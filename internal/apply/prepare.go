@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"skep/internal/poll"
 	skswarm "skep/internal/swarm"
 )
 
@@ -100,28 +101,17 @@ func mergeDaemonJSON(current string) ([]byte, []string, error) {
 // when the host was in a swarm, to be back in it, so the next host's
 // restart never costs the swarm two managers at once.
 func waitEngine(ctx context.Context, e *env, name string, inSwarm bool) error {
-	deadline := time.Now().Add(90 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
+	return poll.Until(ctx, "engine back", 500*time.Millisecond, 90*time.Second, func(ctx context.Context) error {
 		cli, err := e.hosts[name].Docker(ctx)
-		if err == nil {
-			pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			var st skswarm.State
-			st, err = skswarm.Inspect(pingCtx, cli)
-			cancel()
-			if err == nil && (!inSwarm || st.InSwarm()) {
-				return nil
-			}
-			if err == nil {
-				err = fmt.Errorf("swarm state %s", st.Local)
-			}
+		if err != nil {
+			return err
 		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		st, err := skswarm.Inspect(pingCtx, cli)
+		if err == nil && inSwarm && !st.InSwarm() {
+			err = fmt.Errorf("swarm state %s", st.Local)
 		}
-	}
-	return fmt.Errorf("engine not back after 90s: %v", last)
+		return err
+	})
 }

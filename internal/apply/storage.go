@@ -12,6 +12,7 @@ import (
 
 	"skep/internal/config"
 	skimage "skep/internal/image"
+	"skep/internal/poll"
 	"skep/internal/storage"
 )
 
@@ -519,29 +520,18 @@ func volumeMountSteps(e *env, h config.Host, f *storage.HostFacts, m mountSpec) 
 	return steps
 }
 
-// poll runs check every 500 ms until it returns nil or storageWait passes.
-func poll(ctx context.Context, what string, check func(ctx context.Context) error) error {
-	deadline := time.Now().Add(storageWait)
-	for {
+// waitStorage runs check every 500 ms, each try given 10 s, until it
+// returns nil or storageWait passes.
+func waitStorage(ctx context.Context, what string, check func(ctx context.Context) error) error {
+	return poll.Until(ctx, what, 500*time.Millisecond, storageWait, func(ctx context.Context) error {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := check(cctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not within %s: %w", what, storageWait, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+		defer cancel()
+		return check(cctx)
+	})
 }
 
 func waitGlusterd(ctx context.Context, e *env, h config.Host) error {
-	return poll(ctx, "glusterd answering", func(ctx context.Context) error {
+	return waitStorage(ctx, "glusterd answering", func(ctx context.Context) error {
 		out, err := e.hosts[h.Name].Sudo(ctx, storage.Gluster("peer", "status", "--xml"))
 		if err != nil {
 			return err
@@ -564,7 +554,7 @@ func waitServing(ctx context.Context, e *env, h config.Host, volExists bool) err
 	check := "pgrep -f -- '" + "glusterfsd .*--brick-name " + s.Brick + "( |$)' >/dev/null"
 	deadline := time.Now().Add(20 * time.Second)
 	forced := false
-	return poll(ctx, "the brick of "+h.Name+" running", func(ctx context.Context) error {
+	return waitStorage(ctx, "the brick of "+h.Name+" running", func(ctx context.Context) error {
 		if _, err := e.hosts[h.Name].Sudo(ctx, check); err == nil {
 			return nil
 		}
@@ -580,7 +570,7 @@ func waitServing(ctx context.Context, e *env, h config.Host, volExists bool) err
 }
 
 func waitPeer(ctx context.Context, e *env, anchor, h config.Host) error {
-	return poll(ctx, h.Name+" connected as a peer", func(ctx context.Context) error {
+	return waitStorage(ctx, h.Name+" connected as a peer", func(ctx context.Context) error {
 		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("peer", "status", "--xml"))
 		if err != nil {
 			return err
@@ -601,7 +591,7 @@ func waitPeer(ctx context.Context, e *env, anchor, h config.Host) error {
 }
 
 func waitBricks(ctx context.Context, e *env, anchor config.Host, volume string) error {
-	return poll(ctx, "bricks of "+volume+" online", func(ctx context.Context) error {
+	return waitStorage(ctx, "bricks of "+volume+" online", func(ctx context.Context) error {
 		out, err := e.hosts[anchor.Name].Sudo(ctx, storage.Gluster("volume", "status", volume, "--xml"))
 		if err != nil {
 			return err
@@ -625,7 +615,7 @@ func waitBricks(ctx context.Context, e *env, anchor config.Host, volume string) 
 
 func waitMount(ctx context.Context, e *env, h config.Host, mount string) error {
 	m := shellWord(mount)
-	return poll(ctx, mount+" mounted", func(ctx context.Context) error {
+	return waitStorage(ctx, mount+" mounted", func(ctx context.Context) error {
 		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint "+m+" >/dev/null && timeout 3 stat -f "+m+" >/dev/null")
 		return err
 	})

@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"skep/internal/poll"
 	"skep/internal/status"
 )
 
@@ -26,29 +28,25 @@ const (
 func verify(ctx context.Context, e *env) error {
 	start := time.Now()
 	lastSaid := start
-	for {
+	var problems []string
+	err := poll.Until(ctx, "verify", time.Second, verifyWait, func(ctx context.Context) error {
 		r := status.Collect(ctx, e.cluster, status.Options{AcceptNew: e.opts.AcceptNewHostKeys})
-		problems := r.DeclaredProblems()
+		problems = r.DeclaredProblems()
 		if len(problems) == 0 {
 			e.logf("", "verified: status healthy (%d nodes ready, quorum, %s) after %s", len(e.cluster.Hosts), verifiedParts(r), time.Since(start).Round(100*time.Millisecond))
 			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if time.Since(start) >= verifyWait {
-			return fmt.Errorf("verify: not healthy %s after the last change:\n  - %s\n(see skep status)", verifyWait, strings.Join(problems, "\n  - "))
 		}
 		if time.Since(lastSaid) >= verifyEvery {
 			lastSaid = time.Now()
 			e.logf("", "waiting for a healthy status (%s so far): %s", time.Since(start).Round(time.Second), strings.Join(problems, "; "))
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return errors.New(strings.Join(problems, "; "))
+	})
+	var te *poll.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("verify: not healthy %s after the last change:\n  - %s\n(see skep status)", verifyWait, strings.Join(problems, "\n  - "))
 	}
+	return err
 }
 
 // verifiedParts names what the healthy report covered besides the nodes.

@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"skep/internal/config"
 	skimage "skep/internal/image"
+	"skep/internal/poll"
 	"skep/internal/vip"
 )
 
@@ -282,21 +284,25 @@ func startKeepalived(ctx context.Context, e *env, name string, p vip.Params, con
 	// Wait until keepalived has run past its start (a config it refuses
 	// makes it exit at once), so the next host is replaced only while
 	// this one stands by.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(1500 * time.Millisecond):
-		}
-		r, err := vip.Inspect(ctx, cli)
-		if err == nil && r.Running {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("keepalived does not stay up (running %v, %v); see: docker logs %s", r.Running, err, vip.ContainerName)
-		}
+	// The first look is 1.5 s after the start, the last about 10 s after.
+	if err := poll.Sleep(ctx, 1500*time.Millisecond); err != nil {
+		return err
 	}
+	err = poll.Until(ctx, "keepalived staying up", 1500*time.Millisecond, 8500*time.Millisecond, func(ctx context.Context) error {
+		r, err := vip.Inspect(ctx, cli)
+		switch {
+		case err != nil:
+			return err
+		case !r.Running:
+			return errors.New("its container is not running")
+		}
+		return nil
+	})
+	var te *poll.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w; see: docker logs %s", err, vip.ContainerName)
+	}
+	return err
 }
 
 // configDiff says what changed in the config, by its settings (comments

@@ -28,6 +28,7 @@ import (
 
 	"skep/internal/config"
 	skimage "skep/internal/image"
+	"skep/internal/poll"
 )
 
 // The lab's ACME CA is Pebble, Let's Encrypt's test CA, with
@@ -276,10 +277,14 @@ func fetchIssuingRoot(ctx context.Context, l *Lab) ([]byte, error) {
 	hc := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: nil}}
 	url := fmt.Sprintf("https://%s:%d/roots/0", l.acmeIP(), acmeManagePort)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var root []byte
+	err = poll.Until(ctx, "the lab CA's issuing root ("+url+")", 300*time.Millisecond, 30*time.Second, func(ctx context.Context) error {
 		body, err := func() ([]byte, error) {
-			resp, err := hc.Get(url)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := hc.Do(req)
 			if err != nil {
 				return nil, err
 			}
@@ -290,15 +295,17 @@ func fetchIssuingRoot(ctx context.Context, l *Lab) ([]byte, error) {
 			}
 			return b, err
 		}()
-		if err == nil {
-			if blk, _ := pem.Decode(body); blk != nil && blk.Type == "CERTIFICATE" {
-				return body, nil
-			}
-			err = fmt.Errorf("no PEM certificate in the answer")
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("the lab CA's issuing root (%s): %w (look inside with: docker logs %s)", url, err, ContainerName(l.Name, "acme"))
+		if blk, _ := pem.Decode(body); blk == nil || blk.Type != "CERTIFICATE" {
+			return fmt.Errorf("no PEM certificate in the answer")
 		}
-		time.Sleep(300 * time.Millisecond)
+		root = body
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (look inside with: docker logs %s)", err, ContainerName(l.Name, "acme"))
 	}
+	return root, nil
 }

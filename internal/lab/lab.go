@@ -18,6 +18,7 @@ import (
 	"skep/internal/config"
 	"skep/internal/host"
 	skimage "skep/internal/image"
+	"skep/internal/poll"
 )
 
 // UpOptions says which lab to create or complete.
@@ -143,21 +144,24 @@ func (l *Lab) writeClusterFile() error {
 
 // waitSSH waits until every node's sshd answers with the key we gave it.
 func (l *Lab) waitSSH(ctx context.Context, logf func(string, ...any)) error {
-	deadline := time.Now().Add(90 * time.Second)
 	c := l.Cluster()
 	c.ApplyDefaults()
-	for _, t := range host.Targets(c, false, 3*time.Second) {
-		for {
+	// 90 s for all of them, dialled in turn: a node is left once it answers.
+	pending := host.Targets(c, false, 3*time.Second)
+	err := poll.Until(ctx, "sshd up on every node", 300*time.Millisecond, 90*time.Second, func(ctx context.Context) error {
+		for len(pending) > 0 {
+			t := pending[0]
 			h, err := host.Dial(ctx, t)
-			if err == nil {
-				h.Close()
-				break
+			if err != nil {
+				return fmt.Errorf("%s: %w (look inside with: docker logs %s)", t.Name, err, ContainerName(l.Name, t.Name))
 			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				return fmt.Errorf("%s: sshd did not come up within 90s: %w (look inside with: docker logs %s)", t.Name, err, ContainerName(l.Name, t.Name))
-			}
-			time.Sleep(300 * time.Millisecond)
+			h.Close()
+			pending = pending[1:]
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	logf("all %d nodes answer over SSH", l.Nodes)
 	return nil

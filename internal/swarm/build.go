@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"skep/internal/poll"
 )
 
 // Init creates a new swarm on this engine, advertising addr to the others.
@@ -61,29 +64,18 @@ func listenAddr() string { return "0.0.0.0:" + strconv.Itoa(ListenPort) }
 // reachable in Raft: the next join must not start before quorum includes
 // this one, or two half-joined managers could cost the swarm its quorum.
 func WaitReady(ctx context.Context, manager client.APIClient, nodeID string, wantManager bool, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
+	return poll.Until(ctx, "node "+nodeID+" ready", 250*time.Millisecond, timeout, func(ctx context.Context) error {
 		n, _, err := manager.NodeInspectWithRaw(ctx, nodeID)
 		switch {
 		case err != nil:
-			last = err.Error()
+			return err
 		case n.Status.State != swarm.NodeStateReady:
-			last = "state " + string(n.Status.State)
+			return fmt.Errorf("state %s", n.Status.State)
 		case wantManager && (n.ManagerStatus == nil || n.ManagerStatus.Reachability != swarm.ReachabilityReachable):
-			last = "manager not reachable yet"
-		default:
-			return nil
+			return errors.New("manager not reachable yet")
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node %s not ready after %s: %s", nodeID, timeout, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		return nil
+	})
 }
 
 // SetRole promotes or demotes a node.
@@ -118,7 +110,9 @@ func updateNode(ctx context.Context, manager client.APIClient, nodeID string, ch
 		if err = manager.NodeUpdate(ctx, nodeID, n.Version, spec); err == nil {
 			return nil
 		}
-		time.Sleep(200 * time.Millisecond)
+		if serr := poll.Sleep(ctx, 200*time.Millisecond); serr != nil {
+			return serr
+		}
 	}
 	return fmt.Errorf("update node %s: %w", nodeID, err)
 }
@@ -135,23 +129,15 @@ func Drain(ctx context.Context, manager client.APIClient, nodeID string, timeout
 	if err := updateNode(ctx, manager, nodeID, func(spec *swarm.NodeSpec) { spec.Availability = swarm.NodeAvailabilityDrain }); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
-	for {
+	return poll.Until(ctx, "node "+nodeID+" drained", time.Second, timeout, func(ctx context.Context) error {
 		tasks, err := manager.TaskList(ctx, types.TaskListOptions{Filters: filters.NewArgs(
 			filters.Arg("node", nodeID), filters.Arg("desired-state", "running"))})
 		if err != nil {
-			return err
+			return poll.Stop(err)
 		}
-		if len(tasks) == 0 {
-			return nil
+		if len(tasks) > 0 {
+			return fmt.Errorf("%d task(s) still run on it", len(tasks))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node %s still runs %d task(s) after %s of draining", nodeID, len(tasks), timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
+		return nil
+	})
 }
