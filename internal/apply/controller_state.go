@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"skep/internal/controller"
+	"skep/internal/host"
 	"skep/internal/poll"
 )
 
@@ -129,11 +130,8 @@ if [ -d "$old" ] && [ ! -e "$new/acme" ]; then
   if [ -e "$tmp/acme" ]; then mv "$tmp/acme" "$new/acme"; fi
 fi
 rm -rf "$tmp" "$old"
-`, shellWord(old), shellWord(state), shellWord(tmp), shellWord(sysMount))
+`, host.ShellQuote(old), host.ShellQuote(state), host.ShellQuote(tmp), host.ShellQuote(sysMount))
 }
-
-// shellWord quotes s as one word for a POSIX shell.
-func shellWord(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // stopController removes the controller's service and waits until no
 // manager runs its container any more, so the old controller cannot

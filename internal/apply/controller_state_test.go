@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"skep/internal/host"
 )
 
 // Old state under the user mount (shared by every host) moves once, from
@@ -53,7 +55,7 @@ func TestMoveStateScript(t *testing.T) {
 	bin := filepath.Join(root, "bin")
 	mounted := filepath.Join(root, "mounted")
 	os.MkdirAll(bin, 0o755)
-	fake := "#!/bin/sh\n[ -e " + shellWord(mounted) + " ]\n"
+	fake := "#!/bin/sh\n[ -e " + host.ShellQuote(mounted) + " ]\n"
 	if err := os.WriteFile(filepath.Join(bin, "findmnt"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ if flock -n 9; then
   : > %[1]s; printf '%%s\n' %[2]s >&9; echo locked; exec cat >/dev/null
 else
   echo "busy $(cat %[1]s)"
-fi`, lockFile, shellQuote(holder))
+fi`, lockFile, host.ShellQuote(holder))
 }
 
 // lock refuses a second concurrent apply on the same cluster.
@@ -63,5 +63,3 @@ func lock(ctx context.Context, e *env) (func(), error) {
 		return nil, fmt.Errorf("%s: could not take the apply lock: %v", first, err)
 	}
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

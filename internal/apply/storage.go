@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/errdefs"
 
 	"skep/internal/config"
+	"skep/internal/host"
 	skimage "skep/internal/image"
 	"skep/internal/poll"
 	"skep/internal/storage"
@@ -467,7 +468,7 @@ func volumeMountSteps(e *env, h config.Host, f *storage.HostFacts, m mountSpec) 
 	hs := e.hosts[h.Name]
 	// Quoted: a '-' in the path is \x2d in the unit's name.
 	name := storage.MountUnitName(s.Mount)
-	unit := shellWord(name)
+	unit := host.ShellQuote(name)
 	var steps []Step
 	var changed []string
 	for _, u := range m.units {
@@ -497,7 +498,7 @@ func volumeMountSteps(e *env, h config.Host, f *storage.HostFacts, m mountSpec) 
 	case f.MountFS == "fuse.glusterfs":
 		steps = append(steps, Step{Host: h.Name, Action: "remount " + s.Mount, Reason: "the mount does not answer (its client lost the volume)",
 			run: func(ctx context.Context) error {
-				if _, err := hs.Sudo(ctx, "umount -l "+shellWord(s.Mount)+"; systemctl reset-failed "+unit+" 2>/dev/null; systemctl restart "+unit); err != nil {
+				if _, err := hs.Sudo(ctx, "umount -l "+host.ShellQuote(s.Mount)+"; systemctl reset-failed "+unit+" 2>/dev/null; systemctl restart "+unit); err != nil {
 					return err
 				}
 				return waitMount(ctx, e, h, s.Mount)
@@ -511,7 +512,7 @@ func volumeMountSteps(e *env, h config.Host, f *storage.HostFacts, m mountSpec) 
 	default:
 		steps = append(steps, Step{Host: h.Name, Action: "mount " + s.Volume + " at " + s.Mount, Reason: "not mounted",
 			run: func(ctx context.Context) error {
-				if _, err := hs.Sudo(ctx, m.mkdir+" "+shellWord(s.Mount)+" && systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit); err != nil {
+				if _, err := hs.Sudo(ctx, m.mkdir+" "+host.ShellQuote(s.Mount)+" && systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit); err != nil {
 					return fmt.Errorf("%w (see: journalctl -u %s and /var/log/glusterfs/ on %s)", err, unit, h.Name)
 				}
 				return waitMount(ctx, e, h, s.Mount)
@@ -614,7 +615,7 @@ func waitBricks(ctx context.Context, e *env, anchor config.Host, volume string) 
 }
 
 func waitMount(ctx context.Context, e *env, h config.Host, mount string) error {
-	m := shellWord(mount)
+	m := host.ShellQuote(mount)
 	return waitStorage(ctx, mount+" mounted", func(ctx context.Context) error {
 		_, err := e.hosts[h.Name].Sudo(ctx, "findmnt -rn -t fuse.glusterfs --mountpoint "+m+" >/dev/null && timeout 3 stat -f "+m+" >/dev/null")
 		return err

@@ -81,7 +81,7 @@ func fakeDialStdioCmd(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "env SKEP_FAKE_DIAL_STDIO=1 " + shellQuote(exe) + " -test.run='^TestHelperDialStdio$'"
+	return "env SKEP_FAKE_DIAL_STDIO=1 " + ShellQuote(exe) + " -test.run='^TestHelperDialStdio$'"
 }
 
 // startLocalStdioConn starts cmd locally and wraps it in a stdioConn. The

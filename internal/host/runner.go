@@ -132,7 +132,7 @@ func (h *Host) Sudo(ctx context.Context, cmd string, opts ...ExecOption) (string
 
 // sudoCommand wraps cmd so that it runs as root through a non-interactive sudo.
 func sudoCommand(cmd string) string {
-	return "sudo -n sh -c " + shellQuote(cmd)
+	return "sudo -n sh -c " + ShellQuote(cmd)
 }
 
 // sudoWantsPassword recognises sudo's complaint when -n forbids prompting.
@@ -159,10 +159,10 @@ func (h *Host) Upload(ctx context.Context, file string, data []byte, mode os.Fil
 // file 0600, so the content is never readable by others before chmod; the
 // trap removes it if any step fails.
 func uploadScript(file string, mode os.FileMode) string {
-	f := shellQuote(file)
+	f := ShellQuote(file)
 	return fmt.Sprintf(`set -e; mkdir -p %s; t=$(mktemp %s); trap 'rm -f "$t"' EXIT; `+
 		`cat > "$t"; chmod %04o "$t"; mv -f "$t" %s; trap - EXIT`,
-		shellQuote(path.Dir(file)), shellQuote(file+".skep-XXXXXX"), mode.Perm(), f)
+		ShellQuote(path.Dir(file)), ShellQuote(file+".skep-XXXXXX"), mode.Perm(), f)
 }
 
 // opError names what a host was doing when err happened, without repeating
@@ -186,8 +186,9 @@ func (e *opError) Error() string {
 
 func (e *opError) Unwrap() error { return e.Err }
 
-// shellQuote quotes s as one word for a POSIX shell.
-func shellQuote(s string) string {
+// ShellQuote quotes s as one word for a POSIX shell: the one quoting
+// helper for every script skep sends to a host.
+func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"skep/internal/config"
+	"skep/internal/host"
 )
 
 // HostFacts is what one host says about its part of the storage, gathered
@@ -163,7 +164,7 @@ func FactsScript(c *config.Cluster, h config.Host, q Questions) string {
 		// transaction among all glusterds), this answers while a peer is
 		// frozen.
 		f.section("brick_process")
-		fmt.Fprintf(&f.b, "pgrep -f -- %s >/dev/null && echo yes\n", shellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
+		fmt.Fprintf(&f.b, "pgrep -f -- %s >/dev/null && echo yes\n", host.ShellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
 	}
 	f.b.WriteString(q.Extra)
 	return f.end()
@@ -202,13 +203,13 @@ func SystemFactsScript(c *config.Cluster, h config.Host, q SystemQuestions) stri
 		f.gluster(g.String())
 	}
 	if q.Mount {
-		m := shellQuote(sys.Mount)
+		m := host.ShellQuote(sys.Mount)
 		f.statfs(SystemPrefix, sys.Mount)
 		f.findmnt(SystemPrefix, sys.Mount)
 		f.section(SystemPrefix + "modes")
 		fmt.Fprintf(&f.b, "if [ \"$(findmnt -rn -o FSTYPE --mountpoint %s)\" = fuse.glusterfs ]; then\n", m)
 		for _, d := range append([]string{sys.Mount}, q.Dirs...) {
-			fmt.Fprintf(&f.b, "  timeout 3 stat -c '%%a %%n' %s 2>/dev/null\n", shellQuote(d))
+			fmt.Fprintf(&f.b, "  timeout 3 stat -c '%%a %%n' %s 2>/dev/null\n", host.ShellQuote(d))
 		}
 		f.b.WriteString("fi\n")
 		f.units(SystemPrefix, SystemUnits(c, h), MountUnitName(sys.Mount), SystemRemountService)
@@ -242,7 +243,7 @@ func (f *frame) section(name string) { f.b.WriteString(Section(name)) }
 // gluster starts script in skep-glusterd. A stopped container refuses the
 // exec at once; its error is kept in a section of its own.
 func (f *frame) gluster(script string) {
-	f.b.WriteString("docker exec -e SKEP_END=\"$end\" " + ContainerName + " sh -c " + shellQuote(script) + " >\"$d/gluster\" 2>&1 & gp=$!\n")
+	f.b.WriteString("docker exec -e SKEP_END=\"$end\" " + ContainerName + " sh -c " + host.ShellQuote(script) + " >\"$d/gluster\" 2>&1 & gp=$!\n")
 }
 
 // statfs starts the statfs of mount; end prints its answer as the
@@ -251,24 +252,24 @@ func (f *frame) gluster(script string) {
 func (f *frame) statfs(prefix, mount string) {
 	f.mounts = append(f.mounts, prefix)
 	fmt.Fprintf(&f.b, "{ timeout -k 0.2 %s stat -f -c %%T %s >/dev/null 2>&1 && echo yes; } >\"$d/%smount_ok\" & %ssp=$!\n",
-		seconds(statfsTimeout), shellQuote(mount), prefix, prefix)
+		seconds(statfsTimeout), host.ShellQuote(mount), prefix, prefix)
 }
 
 // findmnt tells what is mounted at mount, as the section prefix+"mount".
 func (f *frame) findmnt(prefix, mount string) {
 	f.section(prefix + "mount")
-	fmt.Fprintf(&f.b, "findmnt -rn -o FSTYPE --mountpoint %s\n", shellQuote(mount))
+	fmt.Fprintf(&f.b, "findmnt -rn -o FSTYPE --mountpoint %s\n", host.ShellQuote(mount))
 }
 
 // units tells the hashes of units and whether the named ones are enabled.
 func (f *frame) units(prefix string, units []Unit, enabled ...string) {
 	f.section(prefix + "units")
 	for _, u := range units {
-		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' \"$(sha256sum < %[1]s 2>/dev/null | cut -c1-64)\" %[1]s\n", shellQuote(u.Path))
+		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' \"$(sha256sum < %[1]s 2>/dev/null | cut -c1-64)\" %[1]s\n", host.ShellQuote(u.Path))
 	}
 	f.section(prefix + "enabled")
 	for _, name := range enabled {
-		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' %s \"$(systemctl is-enabled %s 2>/dev/null)\"\n", shellQuote(name), shellQuote(name))
+		fmt.Fprintf(&f.b, "printf '%%s %%s\\n' %s \"$(systemctl is-enabled %s 2>/dev/null)\"\n", host.ShellQuote(name), host.ShellQuote(name))
 	}
 }
 
@@ -321,7 +322,7 @@ func glusterScript(s *config.Storage, q Questions) string {
 		// brick's parent is bind-mounted at the same path.
 		b.WriteString("echo '@@skep brick_lost'\n")
 		fmt.Fprintf(&b, "if [ ! -d %[1]s ]; then echo missing; elif ! getfattr -n trusted.glusterfs.volume-id %[1]s >/dev/null 2>&1; then "+
-			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", shellQuote(s.Brick))
+			"if [ -z \"$(ls -A %[1]s)\" ]; then echo empty; else echo foreign; fi; fi\n", host.ShellQuote(s.Brick))
 	}
 	if q.VolumeStatus {
 		ask(&b, "volstatus", clusterWideCap, "volume", "status", s.Volume)

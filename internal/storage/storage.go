@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"skep/internal/config"
+	"skep/internal/host"
 )
 
 const (
@@ -37,11 +38,6 @@ func Gluster(args ...string) string {
 	return "docker exec " + ContainerName + " gluster --mode=script " + strings.Join(args, " ")
 }
 
-// shellQuote quotes s as one word for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // CreateVolumeCommand creates the volume over the brick hosts (replica 3,
 // or replica 3 arbiter 1 with the last brick as arbiter). Never with
 // "force": gluster's checks (brick on the root disk of a real host, brick
@@ -53,7 +49,7 @@ func CreateVolumeCommand(c *config.Cluster) string {
 		args = append(args, "arbiter", "1")
 	}
 	for _, h := range c.BrickHosts() {
-		args = append(args, shellQuote(BrickRef(h, s)))
+		args = append(args, host.ShellQuote(BrickRef(h, s)))
 	}
 	return Gluster(args...)
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"skep/internal/host"
 )
 
 // HostFacts is what a keepalived host reports about its network and
@@ -38,7 +40,7 @@ ip -o -4 addr show 2>/dev/null | awk '{print "addr=" $2 " " $4}'
 [ -f %s ] && echo "conf=$(base64 -w0 %s)"
 %s
 true
-`, shellQuote(peer), ConfigPath, ConfigPath, rtScript)
+`, host.ShellQuote(peer), ConfigPath, ConfigPath, rtScript)
 }
 
 // rtScript prints "rt=CGROUP BUDGET" when the kernel schedules real-time
@@ -196,5 +198,3 @@ func (f HostFacts) ifaces() string {
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -13,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"skep/internal/host"
 )
 
 // ListenFor is how long apply listens for other VRRP routers before it
@@ -72,7 +74,7 @@ func ListenScript(iface string) []string {
 	secs := strconv.FormatFloat(ListenFor.Seconds(), 'f', 1, 64)
 	// -Z root: tcpdump would otherwise drop to its own user, which this
 	// container (no SETUID/SETGID) cannot, and timeout could not stop it.
-	return []string{"sh", "-c", "timeout " + secs + " tcpdump -Z root -n -t -l -i " + shellQuote(iface) + " -c 500 'ip proto 112'; true"}
+	return []string{"sh", "-c", "timeout " + secs + " tcpdump -Z root -n -t -l -i " + host.ShellQuote(iface) + " -c 500 'ip proto 112'; true"}
 }
 
 // Listen runs the probe on a host in a throwaway container of the
