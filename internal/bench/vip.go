@@ -238,11 +238,11 @@ func (b *vipBench) settle(ctx context.Context, back string) error {
 	for time.Now().Before(deadline) {
 		holders, running := 0, 0
 		for _, h := range b.c.VIPHosts() {
-			out, err := b.exec(ctx, h.Name, "ip -o -4 addr show; docker inspect -f 'running={{.State.Running}}' "+vip.ContainerName)
+			out, err := b.exec(ctx, h.Name, vip.AddrCommand+"; docker inspect -f 'running={{.State.Running}}' "+vip.ContainerName)
 			if err != nil {
 				continue
 			}
-			if strings.Contains(out, " "+b.c.VIP.Address+"/") {
+			if vip.HeldIn(out, b.c.VIP.Address) {
 				holders++
 			}
 			if strings.Contains(out, "running=true") {
@@ -261,8 +261,8 @@ func (b *vipBench) settle(ctx context.Context, back string) error {
 func (b *vipBench) holder(ctx context.Context) (string, error) {
 	var holders []string
 	for _, h := range b.c.VIPHosts() {
-		out, err := b.exec(ctx, h.Name, "ip -o -4 addr show")
-		if err == nil && strings.Contains(out, " "+b.c.VIP.Address+"/") {
+		out, err := b.exec(ctx, h.Name, vip.AddrCommand)
+		if err == nil && vip.HeldIn(out, b.c.VIP.Address) {
 			holders = append(holders, h.Name)
 		}
 	}

@@ -379,7 +379,7 @@ func (p *probe) vipAnswer(script scriptAnswer, silent error) *HostVIP {
 	case !ok:
 		v.Err = fmt.Errorf("addresses: %w", silent)
 	default:
-		v.Holds = holdsAddress(addrs, p.vip)
+		v.Holds = vip.HeldIn(addrs, p.vip)
 	}
 	switch {
 	case v.Err != nil:

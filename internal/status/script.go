@@ -11,6 +11,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/storage"
+	"skep/internal/vip"
 )
 
 // certReadTimeout bounds reading the controller's status file: it lives on
@@ -22,11 +23,11 @@ const certReadTimeout = 1500 * time.Millisecond
 // and one docker exec for the GlusterFS questions of q), whether it holds
 // the VIP (its addresses), and the controller's status file. "" when
 // there is nothing to ask.
-func hostScript(c *config.Cluster, h config.Host, q storage.Questions, vip, certs bool) string {
+func hostScript(c *config.Cluster, h config.Host, q storage.Questions, askVIP, certs bool) string {
 	var extra strings.Builder
-	if vip {
+	if askVIP {
 		extra.WriteString(storage.Section("addrs"))
-		extra.WriteString("ip -o -4 addr show\n")
+		extra.WriteString(vip.AddrCommand + "\n")
 	}
 	if certs {
 		t := strings.TrimSuffix(fmt.Sprintf("%.1f", certReadTimeout.Seconds()), ".0")

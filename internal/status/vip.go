@@ -3,7 +3,6 @@ package status
 import (
 	"fmt"
 	"io"
-	"net"
 	"strings"
 
 	"skep/internal/config"
@@ -38,21 +37,6 @@ func vipQuestion(c *config.Cluster, h config.Host) string {
 		}
 	}
 	return ""
-}
-
-// holdsAddress reads `ip -o -4 addr show` for addr.
-func holdsAddress(out, addr string) bool {
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		for i := 0; i+1 < len(f); i++ {
-			if f[i] == "inet" {
-				if ip, _, err := net.ParseCIDR(f[i+1]); err == nil && ip.String() == addr {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // buildVIP: exactly one reachable manager must hold the VIP, and

@@ -116,10 +116,3 @@ func TestNoVIPSection(t *testing.T) {
 		t.Errorf("a non-manager is asked about the VIP")
 	}
 }
-
-func TestHoldsAddress(t *testing.T) {
-	out := "1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0\n2: eth0    inet 10.0.0.250/32 scope global eth0\n"
-	if !holdsAddress(out, "10.0.0.250") || holdsAddress(out, "10.0.0.25") {
-		t.Fatal("holdsAddress")
-	}
-}

@@ -125,7 +125,7 @@ func (f HostFacts) RealTime() (budget bool, warning string) {
 func (f HostFacts) Holds(vip string) bool {
 	for _, addrs := range f.Addrs {
 		for _, a := range addrs {
-			if ip, _, err := net.ParseCIDR(a); err == nil && ip.String() == vip {
+			if isAddr(a, vip) {
 				return true
 			}
 		}
