@@ -12,6 +12,7 @@ import (
 	"skep/internal/controller"
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
+	skswarm "skep/internal/swarm"
 )
 
 // controllerWant is the declared controller, resolved to an image, a spec
@@ -70,7 +71,7 @@ func planController(ctx context.Context, e *env) ([]Step, error) {
 		w.rootsName = controller.RootsConfigName(w.roots)
 		opts.RootsConfig = w.rootsName
 	}
-	w.spec = ingress.WithHash(controller.ServiceSpec(opts))
+	w.spec = skswarm.WithHash(controller.ServiceSpec(opts))
 	st, err := readControllerState(ctx, e, w)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func readControllerState(ctx context.Context, e *env, w controllerWant) (control
 	svc, _, err := mgr.ServiceInspectWithRaw(ctx, controller.ServiceName, swarm.ServiceInspectOptions{})
 	switch {
 	case err == nil:
-		st.exists, st.service = true, svc.Spec.Labels[ingress.SpecHashLabel]
+		st.exists, st.service = true, svc.Spec.Labels[skswarm.SpecHashLabel]
 	case !client.IsErrNotFound(err):
 		return st, fmt.Errorf("inspect service %s: %w", controller.ServiceName, err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/controller"
-	"skep/internal/ingress"
+	skswarm "skep/internal/swarm"
 )
 
 func controllerEnv(roots []byte) (*env, controllerWant) {
@@ -22,12 +22,12 @@ func controllerEnv(roots []byte) (*env, controllerWant) {
 		w.rootsName = controller.RootsConfigName(roots)
 		opts.RootsConfig = w.rootsName
 	}
-	w.spec = ingress.WithHash(controller.ServiceSpec(opts))
+	w.spec = skswarm.WithHash(controller.ServiceSpec(opts))
 	return e, w
 }
 
 func convergedController(w controllerWant) controllerState {
-	st := controllerState{exists: true, service: w.spec.Labels[ingress.SpecHashLabel]}
+	st := controllerState{exists: true, service: w.spec.Labels[skswarm.SpecHashLabel]}
 	if w.rootsName != "" {
 		st.configs = []string{w.rootsName}
 	}

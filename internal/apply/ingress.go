@@ -16,6 +16,7 @@ import (
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
 	"skep/internal/poll"
+	skswarm "skep/internal/swarm"
 )
 
 // ingressReadyTimeout bounds the wait for a created or updated ingress
@@ -128,7 +129,7 @@ func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState,
 		svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
 		switch {
 		case err == nil:
-			st.services[name] = svc.Spec.Labels[ingress.SpecHashLabel]
+			st.services[name] = svc.Spec.Labels[skswarm.SpecHashLabel]
 		case !client.IsErrNotFound(err):
 			return st, fmt.Errorf("inspect service %s: %w", name, err)
 		}
@@ -184,7 +185,7 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 				run: func(ctx context.Context) error { _, err := e.images.ensureAll(ctx, e, hosts, r); return err }})
 		}
 	}
-	proxy := ingress.WithHash(ingress.ProxySpec(w.proxyImage))
+	proxy := skswarm.WithHash(ingress.ProxySpec(w.proxyImage))
 	if step, ok := serviceStep(st, proxy, len(w.managers), nil); ok {
 		cluster(step.action, step.reason, step.run)
 	}
@@ -223,7 +224,7 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 				return err
 			})
 	}
-	traefik := ingress.WithHash(ingress.TraefikSpec(w.traefikOptions()))
+	traefik := skswarm.WithHash(ingress.TraefikSpec(w.traefikOptions()))
 	if step, ok := serviceStep(st, traefik, len(w.managers), resolveRefs); ok {
 		cluster(step.action, step.reason, step.run)
 	}
@@ -265,7 +266,7 @@ type pendingStep struct {
 func serviceStep(st ingressState, spec swarm.ServiceSpec, want int, resolve func(context.Context, client.APIClient, *swarm.ServiceSpec) error) (pendingStep, bool) {
 	name := spec.Name
 	cur, exists := st.services[name]
-	hash := spec.Labels[ingress.SpecHashLabel]
+	hash := spec.Labels[skswarm.SpecHashLabel]
 	if exists && cur == hash {
 		return pendingStep{}, false
 	}
@@ -280,14 +281,7 @@ func serviceStep(st ingressState, spec swarm.ServiceSpec, want int, resolve func
 				return err
 			}
 		}
-		svc, _, err := mgr.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
-		switch {
-		case err == nil:
-			_, err = mgr.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
-		case client.IsErrNotFound(err):
-			_, err = mgr.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
-		}
-		if err != nil {
+		if _, err := skswarm.ConvergeService(ctx, mgr, spec); err != nil {
 			return err
 		}
 		return waitServiceRunning(ctx, mgr, name, hash, want, ingressReadyTimeout)
@@ -403,7 +397,7 @@ func serviceRunning(ctx context.Context, mgr client.APIClient, name, hash string
 	if u := svc.UpdateStatus; u != nil && u.State != swarm.UpdateStateCompleted {
 		return false, "update " + string(u.State), nil
 	}
-	if svc.Spec.Labels[ingress.SpecHashLabel] != hash {
+	if svc.Spec.Labels[skswarm.SpecHashLabel] != hash {
 		return false, "", errors.New("service " + name + " was changed by someone else meanwhile; run skep apply again")
 	}
 	tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(

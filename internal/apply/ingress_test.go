@@ -6,6 +6,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/ingress"
+	skswarm "skep/internal/swarm"
 )
 
 func ingressEnv(api bool, image string) (*env, ingressWant) {
@@ -24,8 +25,8 @@ func ingressEnv(api bool, image string) (*env, ingressWant) {
 func convergedIngress(w ingressWant) ingressState {
 	st := ingressState{networks: allNetworks(),
 		services: map[string]string{
-			ingress.ProxyService:   ingress.WithHash(ingress.ProxySpec(w.proxyImage)).Labels[ingress.SpecHashLabel],
-			ingress.TraefikService: ingress.WithHash(ingress.TraefikSpec(w.traefikOptions())).Labels[ingress.SpecHashLabel],
+			ingress.ProxyService:   skswarm.WithHash(ingress.ProxySpec(w.proxyImage)).Labels[skswarm.SpecHashLabel],
+			ingress.TraefikService: skswarm.WithHash(ingress.TraefikSpec(w.traefikOptions())).Labels[skswarm.SpecHashLabel],
 		},
 		token: true, statics: []string{ingress.StaticSecretName(w.traefikOptions())}}
 	if w.api {
@@ -133,7 +134,7 @@ func TestIngressPulledImage(t *testing.T) {
 	if got != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
 	}
-	if !strings.Contains(ingress.WithHash(ingress.TraefikSpec(w.traefikOptions())).TaskTemplate.ContainerSpec.Image, "traefik:v3.6.15") {
+	if !strings.Contains(skswarm.WithHash(ingress.TraefikSpec(w.traefikOptions())).TaskTemplate.ContainerSpec.Image, "traefik:v3.6.15") {
 		t.Fatal("Traefik does not run the declared image")
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
+
+	skswarm "skep/internal/swarm"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -43,12 +45,12 @@ func specJSON(t *testing.T, v any) []byte {
 }
 
 func TestTraefikSpecGolden(t *testing.T) {
-	golden(t, "traefik", specJSON(t, WithHash(TraefikSpec(TraefikOptions{Image: "skep-traefik:0123456789ab"}))))
-	golden(t, "traefik-api", specJSON(t, WithHash(TraefikSpec(TraefikOptions{Image: "traefik:v3.6.15", API: true, APIPort: 8080, APIConfig: APIConfigName()}))))
+	golden(t, "traefik", specJSON(t, skswarm.WithHash(TraefikSpec(TraefikOptions{Image: "skep-traefik:0123456789ab"}))))
+	golden(t, "traefik-api", specJSON(t, skswarm.WithHash(TraefikSpec(TraefikOptions{Image: "traefik:v3.6.15", API: true, APIPort: 8080, APIConfig: APIConfigName()}))))
 }
 
 func TestProxySpecGolden(t *testing.T) {
-	golden(t, "socket-proxy", specJSON(t, WithHash(ProxySpec("skep-socket-proxy:0123456789ab"))))
+	golden(t, "socket-proxy", specJSON(t, skswarm.WithHash(ProxySpec("skep-socket-proxy:0123456789ab"))))
 }
 
 func TestStaticConfigGolden(t *testing.T) {
@@ -149,14 +151,14 @@ func TestNewToken(t *testing.T) {
 
 // The hash changes with anything declared and is stable otherwise.
 func TestSpecHash(t *testing.T) {
-	a := SpecHash(TraefikSpec(TraefikOptions{Image: "x"}))
-	if a != SpecHash(TraefikSpec(TraefikOptions{Image: "x"})) {
+	a := skswarm.SpecHash(TraefikSpec(TraefikOptions{Image: "x"}))
+	if a != skswarm.SpecHash(TraefikSpec(TraefikOptions{Image: "x"})) {
 		t.Fatal("hash not stable")
 	}
-	if a == SpecHash(TraefikSpec(TraefikOptions{Image: "y"})) || a == SpecHash(TraefikSpec(TraefikOptions{Image: "x", API: true, APIPort: 8080})) {
+	if a == skswarm.SpecHash(TraefikSpec(TraefikOptions{Image: "y"})) || a == skswarm.SpecHash(TraefikSpec(TraefikOptions{Image: "x", API: true, APIPort: 8080})) {
 		t.Fatal("hash blind to a change")
 	}
-	if WithHash(ProxySpec("p")).Labels[ComponentLabel] != "ingress" {
+	if skswarm.WithHash(ProxySpec("p")).Labels[ComponentLabel] != "ingress" {
 		t.Fatal("WithHash dropped a label")
 	}
 }
