@@ -178,10 +178,14 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) error {
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	// Serve ends only on Shutdown (ErrServerClosed) or a failure of the
+	// listener; a failure ends the controller with its cause, since
+	// without the challenge server no certificate can be issued.
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -195,6 +199,11 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-served:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("serve on %s: %w", cfg.Listen, err)
 		case <-t.C:
 		}
 	}
