@@ -28,6 +28,7 @@ type Facts struct {
 
 	DockerInstalled bool
 	DockerRunning   bool
+	EngineErr       error // why an installed engine did not answer
 	EngineVersion   string
 	DaemonJSON      string // /etc/docker/daemon.json, "" when absent
 
@@ -41,8 +42,9 @@ type Facts struct {
 type ClusterFacts struct {
 	Hosts map[string]*Facts
 	// Nodes is the swarm's node list from a manager; nil when no host is
-	// in a swarm yet.
-	Nodes []swarm.Node
+	// in a swarm yet, or when no manager gave it (NodesErr says why).
+	Nodes    []swarm.Node
+	NodesErr error
 }
 
 // factsScript gathers the OS-level facts in one round trip. It prints
@@ -75,17 +77,23 @@ func gatherFacts(ctx context.Context, hosts map[string]*host.Host) (*ClusterFact
 		return nil, err
 	}
 	cf := &ClusterFacts{Hosts: all}
-	for name, f := range cf.Hosts {
-		if f.Swarm.InSwarm() && f.Swarm.Manager {
-			cli, err := hosts[name].Docker(ctx)
-			if err != nil {
-				continue
-			}
-			if nodes, err := skswarm.Nodes(ctx, cli); err == nil {
+	var errs causes
+	for _, name := range sortedHosts(hosts) {
+		if f := cf.Hosts[name]; f == nil || !f.Swarm.InSwarm() || !f.Swarm.Manager {
+			continue
+		}
+		cli, err := hosts[name].Docker(ctx)
+		if err == nil {
+			var nodes []swarm.Node
+			if nodes, err = skswarm.Nodes(ctx, cli); err == nil {
 				cf.Nodes = nodes
 				break
 			}
 		}
+		errs = append(errs, fmt.Errorf("%s: node list: %w", name, err))
+	}
+	if cf.Nodes == nil && len(errs) > 0 {
+		cf.NodesErr = errs
 	}
 	return cf, nil
 }
@@ -98,17 +106,23 @@ func hostFacts(ctx context.Context, h *host.Host) (*Facts, error) {
 		return nil, fmt.Errorf("gather facts: %w", err)
 	}
 	f := parseFacts(out, sent.Add(rtt/2))
-	if f.DockerInstalled {
-		cli, err := h.Docker(ctx)
-		if err == nil {
-			if v, err := cli.ServerVersion(ctx); err == nil {
-				f.DockerRunning = true
-				f.EngineVersion = v.Version
-				if f.Swarm, err = skswarm.Inspect(ctx, cli); err != nil {
-					return nil, fmt.Errorf("%s: %w", h.Name(), err)
-				}
-			}
-		}
+	if !f.DockerInstalled {
+		return f, nil
+	}
+	cli, err := h.Docker(ctx)
+	if err != nil {
+		f.EngineErr = err
+		return f, nil
+	}
+	v, err := cli.ServerVersion(ctx)
+	if err != nil {
+		f.EngineErr = err
+		return f, nil
+	}
+	f.DockerRunning = true
+	f.EngineVersion = v.Version
+	if f.Swarm, err = skswarm.Inspect(ctx, cli); err != nil {
+		return nil, fmt.Errorf("%s: %w", h.Name(), err)
 	}
 	return f, nil
 }
@@ -165,6 +179,9 @@ func (f *Facts) summary() string {
 		engine = "Docker " + f.EngineVersion
 		if !f.DockerRunning {
 			engine = "Docker installed, not running"
+			if f.EngineErr != nil {
+				engine += " (" + f.EngineErr.Error() + ")"
+			}
 		}
 	}
 	role := "worker"

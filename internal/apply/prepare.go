@@ -38,7 +38,11 @@ func planPrepare(_ context.Context, e *env) ([]Step, error) {
 					return waitEngine(ctx, e, name, false)
 				}})
 		} else if !f.DockerRunning {
-			steps = append(steps, Step{Host: name, Action: "start the Docker engine", Reason: "the engine is installed but does not answer",
+			reason := "the engine is installed but does not answer"
+			if f.EngineErr != nil {
+				reason += ": " + f.EngineErr.Error()
+			}
+			steps = append(steps, Step{Host: name, Action: "start the Docker engine", Reason: reason,
 				run: func(ctx context.Context) error {
 					if _, err := h.Sudo(ctx, "systemctl enable --now docker"); err != nil {
 						return err

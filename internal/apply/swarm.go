@@ -91,6 +91,9 @@ func swarmAnchor(e *env) (string, error) {
 		return "", fmt.Errorf("the hosts belong to different swarms (%s); skep will not merge them: make the extra hosts leave their swarm (docker swarm leave --force) and apply again", strings.Join(parts, "; "))
 	}
 	if anchor != "" && e.facts.Nodes == nil {
+		if e.facts.NodesErr != nil {
+			return "", fmt.Errorf("%s is in a swarm whose node list no manager gave: %w; if the swarm lost its quorum, start the missing managers, or recover with `docker swarm init --force-new-cluster` on %s", anchor, e.facts.NodesErr, anchor)
+		}
 		return "", fmt.Errorf("%s manages a swarm that does not answer (no leader: quorum lost?); start the missing managers, or recover with `docker swarm init --force-new-cluster` on %s", anchor, anchor)
 	}
 	return anchor, nil
@@ -114,16 +117,26 @@ func initSwarm(ctx context.Context, e *env, h config.Host) error {
 
 // liveAnchor finds, now, a declared manager that manages the swarm.
 func liveAnchor(ctx context.Context, e *env) (config.Host, client.APIClient, error) {
+	var errs causes
 	for _, m := range e.cluster.Managers() {
 		cli, err := e.hosts[m.Name].Docker(ctx)
 		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 			continue
 		}
-		if st, err := skswarm.Inspect(ctx, cli); err == nil && st.InSwarm() && st.Manager {
+		st, err := skswarm.Inspect(ctx, cli)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+		case !st.InSwarm():
+			errs = append(errs, fmt.Errorf("%s: not in a swarm (state %s)", m.Name, st.Local))
+		case !st.Manager:
+			errs = append(errs, fmt.Errorf("%s: a worker of the swarm, not a manager", m.Name))
+		default:
 			return m, cli, nil
 		}
 	}
-	return config.Host{}, nil, fmt.Errorf("no declared manager manages the swarm")
+	return config.Host{}, nil, fmt.Errorf("no declared manager manages the swarm: %w", errs)
 }
 
 func joinSwarm(ctx context.Context, e *env, h config.Host) error {
