@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/lab"
+	"skep/internal/poll"
 	"skep/internal/status"
 	"skep/internal/vip"
 )
@@ -69,7 +71,7 @@ func Idle(ctx context.Context, cli *client.Client, o IdleOptions) ([]Row, error)
 	// Whatever apply started settles (the first certificates, Traefik's
 	// first provider rounds) before the window opens.
 	if !o.Existing {
-		sleep(ctx, 30*time.Second)
+		_ = poll.Sleep(ctx, 30*time.Second) // an ended ctx fails the next step
 	}
 	cgroups, err := nodeCgroups(ctx, cli, l)
 	if err != nil {
@@ -118,29 +120,14 @@ func Idle(ctx context.Context, cli *client.Client, o IdleOptions) ([]Row, error)
 
 // waitHealthy polls status until it says healthy.
 func waitHealthy(ctx context.Context, c *config.Cluster, limit time.Duration, logf func(string, ...any)) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return poll.Until(ctx, "the lab healthy", 5*time.Second, limit, func(ctx context.Context) error {
 		r := status.Collect(ctx, c, status.Options{})
 		if r.Healthy {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the lab is not healthy after %s: %s", limit, strings.Join(r.Problems, "; "))
-		}
 		logf("waiting for a healthy lab: %s", strings.Join(r.Problems, "; "))
-		if !sleep(ctx, 5*time.Second) {
-			return ctx.Err()
-		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
+		return errors.New(strings.Join(r.Problems, "; "))
+	})
 }
 
 // idleLoad is one window's figures: percentages of the whole machine.
@@ -160,8 +147,8 @@ func measure(ctx context.Context, window time.Duration, cgroups []string) (idleL
 	}
 	n0 := cgroupsUsage(cgroups)
 	t0 := time.Now()
-	if !sleep(ctx, window) {
-		return idleLoad{}, ctx.Err()
+	if err := poll.Sleep(ctx, window); err != nil {
+		return idleLoad{}, err
 	}
 	s1, err := readStat()
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/lab"
+	"skep/internal/poll"
 	"skep/internal/vip"
 )
 
@@ -196,7 +197,9 @@ func (b *vipBench) configure(ctx context.Context, stock bool) error {
 		if _, err := b.exec(ctx, h.Name, "docker start "+vip.ContainerName+" >/dev/null"); err != nil {
 			return err
 		}
-		time.Sleep(1500 * time.Millisecond)
+		if err := poll.Sleep(ctx, 1500*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	return b.settle(ctx, "")
 }
@@ -209,7 +212,10 @@ func (b *vipBench) trial(ctx context.Context, fault lab.Fault) (time.Duration, e
 		return 0, err
 	}
 	p := startProber(ctx, b.c.VIP.Address)
-	time.Sleep(time.Second) // a baseline of good answers
+	if err := poll.Sleep(ctx, time.Second); err != nil { // a baseline of good answers
+		p.stop()
+		return 0, err
+	}
 	faultAt := time.Now()
 	if err := b.lab.Inflict(ctx, b.cli, holder, fault); err != nil {
 		p.stop()
@@ -234,8 +240,7 @@ func (b *vipBench) trial(ctx context.Context, fault lab.Fault) (time.Duration, e
 // restored) and exactly one holds the VIP, then a little longer so the
 // restored node has joined the election as a backup.
 func (b *vipBench) settle(ctx context.Context, back string) error {
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
+	err := poll.Until(ctx, "the VIP settled (one holder, keepalived on every node)", time.Second, 3*time.Minute, func(ctx context.Context) error {
 		holders, running := 0, 0
 		for _, h := range b.c.VIPHosts() {
 			out, err := b.exec(ctx, h.Name, vip.AddrCommand+"; docker inspect -f 'running={{.State.Running}}' "+vip.ContainerName)
@@ -249,13 +254,18 @@ func (b *vipBench) settle(ctx context.Context, back string) error {
 				running++
 			}
 		}
-		if holders == 1 && running == len(b.c.VIPHosts()) {
-			time.Sleep(3 * time.Second)
-			return nil
+		if holders != 1 || running != len(b.c.VIPHosts()) {
+			return fmt.Errorf("%d holder(s), keepalived running on %d of %d", holders, running, len(b.c.VIPHosts()))
 		}
-		time.Sleep(time.Second)
+		return nil
+	})
+	if err != nil && back != "" {
+		return fmt.Errorf("%w (after %s came back)", err, back)
 	}
-	return fmt.Errorf("the VIP did not settle (one holder, keepalived on every node) within 3 minutes after %s came back", back)
+	if err != nil {
+		return err
+	}
+	return poll.Sleep(ctx, 3*time.Second)
 }
 
 func (b *vipBench) holder(ctx context.Context) (string, error) {
