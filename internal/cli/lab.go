@@ -88,7 +88,7 @@ stopped nodes and applies again.`,
 			defer cli.Close()
 			out := cmd.OutOrStdout()
 			p := newProgress(out)
-			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, StorageMount: o.storageMount, Logf: p.logf})
+			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, StorageMount: o.storageMount, Logf: p.logf, WarmImages: !o.noApply})
 			if err != nil {
 				return err
 			}

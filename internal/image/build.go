@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +18,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/client"
@@ -65,20 +68,23 @@ func Build(ctx context.Context, cli *client.Client, name string, logf func(strin
 	if exists(ctx, cli, tag) {
 		return tag, nil
 	}
-	logf("building image %s", tag)
 	buildCtx, err := recipeContext(name)
 	if err != nil {
 		return "", err
 	}
-	if err := buildTar(ctx, cli, tag, buildCtx, map[string]*string{"BASE": &base}, name); err != nil {
+	if err := buildTar(ctx, cli, tag, buildCtx, map[string]*string{"BASE": &base}, name, logf); err != nil {
 		return "", err
 	}
 	return tag, nil
 }
 
-// buildTar builds a context tar into tag with the local engine; the error
-// carries the tail of the build output, which is where the cause is.
-func buildTar(ctx context.Context, cli *client.Client, tag string, buildCtx io.Reader, args map[string]*string, recipe string) error {
+// buildTar builds a context tar into tag with the local engine, saying
+// which step it is at (and, every heartbeat, that it still is) and the
+// image's size at the end. The error carries the tail of the build output,
+// which is where the cause is.
+func buildTar(ctx context.Context, cli *client.Client, tag string, buildCtx io.Reader, args map[string]*string, recipe string, logf func(string, ...any)) error {
+	start := time.Now()
+	logf("building image %s", tag)
 	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
 		Tags:        []string{tag},
 		BuildArgs:   args,
@@ -90,12 +96,71 @@ func buildTar(ctx context.Context, cli *client.Client, tag string, buildCtx io.R
 		return fmt.Errorf("build %s: %w", tag, err)
 	}
 	defer resp.Body.Close()
-	var out bytes.Buffer
-	err = jsonmessage.DisplayJSONMessagesStream(resp.Body, &out, 0, false, func(jsonmessage.JSONMessage) {})
+	var mu sync.Mutex
+	step := ""
+	stop := heartbeat(func(elapsed time.Duration) {
+		mu.Lock()
+		at := step
+		mu.Unlock()
+		if at != "" {
+			at = ": step " + at
+		}
+		logf("building image %s%s, %s", tag, at, elapsed)
+	})
+	out, err := readBuild(resp.Body, func(s, instr string) {
+		mu.Lock()
+		step = s
+		mu.Unlock()
+		if slowInstruction(instr) {
+			logf("building image %s: step %s %s", tag, s, instr)
+		}
+	})
+	stop()
 	if err != nil {
-		return fmt.Errorf("build %s: %w\n%s", tag, err, lastLines(out.String(), 20))
+		return fmt.Errorf("build %s: %w\n%s", tag, err, lastLines(out, 20))
 	}
+	size := ""
+	if img, err := cli.ImageInspect(ctx, tag); err == nil {
+		size = " (" + humanBytes(img.Size) + ")"
+	}
+	logf("built image %s%s in %s", tag, size, seconds(time.Since(start)))
 	return nil
+}
+
+// readBuild reads the engine's build stream, calling onStep as each step
+// starts; it returns the build's output and the error the engine reported.
+func readBuild(r io.Reader, onStep func(step, instr string)) (string, error) {
+	var out strings.Builder
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			return out.String(), nil
+		} else if err != nil {
+			return out.String(), err
+		}
+		if m.Error != nil {
+			return out.String(), m.Error
+		}
+		out.WriteString(m.Stream)
+		for _, line := range strings.Split(m.Stream, "\n") {
+			if s, instr, ok := parseStep(line); ok {
+				onStep(s, instr)
+			}
+		}
+	}
+}
+
+// slowInstruction is a build step worth a line of its own: one that runs
+// or copies something. The rest (FROM, ARG, ENTRYPOINT...) take no time
+// and show only in the heartbeat.
+func slowInstruction(instr string) bool {
+	verb, _, _ := strings.Cut(instr, " ")
+	switch strings.ToUpper(verb) {
+	case "RUN", "COPY", "ADD":
+		return true
+	}
+	return false
 }
 
 func recipeFiles(name string) ([]string, error) {

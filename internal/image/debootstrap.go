@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -77,15 +78,30 @@ func debootstrapBase(ctx context.Context, cli *client.Client, tag string, logf f
 	logPath := dir + ".log"
 	defer os.Remove(logPath)
 
+	start := time.Now()
 	logf("building base image %s: debootstrap %s from %s (about a minute, once)", tag, Suite, mirror)
-	if err := runLogged(ctx, logPath, "debootstrap", "--variant=minbase", Suite, dir, mirror); err != nil {
+	stop := heartbeat(func(elapsed time.Duration) { logf("building base image %s: debootstrap, %s", tag, elapsed) })
+	err = runLogged(ctx, logPath, "debootstrap", "--variant=minbase", Suite, dir, mirror)
+	stop()
+	if err != nil {
 		return err
 	}
 	// Images are rebuilt from recipes, never updated in place: drop what
 	// only an interactive system needs.
 	os.RemoveAll(filepath.Join(dir, "var/cache/apt/archives"))
-	logf("importing %s", tag)
-	return importRoot(ctx, cli, dir, tag)
+	logf("building base image %s: importing the root", tag)
+	stop = heartbeat(func(elapsed time.Duration) { logf("building base image %s: importing, %s", tag, elapsed) })
+	err = importRoot(ctx, cli, dir, tag)
+	stop()
+	if err != nil {
+		return err
+	}
+	size := ""
+	if img, err := cli.ImageInspect(ctx, tag); err == nil {
+		size = " (" + humanBytes(img.Size) + ")"
+	}
+	logf("built base image %s%s in %s", tag, size, seconds(time.Since(start)))
+	return nil
 }
 
 // importRoot streams the root directory as a tar into the engine. tar(1) is

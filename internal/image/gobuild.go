@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/docker/docker/client"
 )
@@ -66,8 +68,7 @@ func (g GoProgram) Build(ctx context.Context, cli *client.Client, logf func(stri
 	if err != nil {
 		return "", err
 	}
-	logf("building image %s", tag)
-	if err := buildTar(ctx, cli, tag, buildCtx, nil, g.Name); err != nil {
+	if err := buildTar(ctx, cli, tag, buildCtx, nil, g.Name, logf); err != nil {
 		return "", err
 	}
 	return tag, nil
@@ -107,15 +108,56 @@ func (g GoProgram) binary(ctx context.Context, logf func(string, ...any)) (strin
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", strings.TrimSpace("-s -w "+g.LDFlags), "-o", tmp, g.Package)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=mod")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	start := time.Now()
+	var log atomic.Pointer[goBuildLog] // nil until go list has named the packages
+	stop := heartbeat(func(elapsed time.Duration) { logf("%s", g.progress(log.Load(), elapsed)) })
+	defer stop()
+	// The list is only for progress lines: when go list fails, the build
+	// still runs and reports the real error.
+	deps, _ := g.dependencies(ctx, work)
+	l := newGoBuildLog(deps)
+	log.Store(l)
+	cmd := g.goCommand(ctx, work, "build", "-v", "-trimpath", "-ldflags", strings.TrimSpace("-s -w "+g.LDFlags), "-o", tmp, g.Package)
+	cmd.Stdout, cmd.Stderr = l, l
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build %s: %v\n%s", g.Package, err, lastLines(stderr.String(), 20))
+		return "", fmt.Errorf("go build %s: %v\n%s", g.Package, err, lastLines(l.String(), 20))
 	}
+	stop()
+	logf("compiled %s in %s (%d of its %d packages; the rest were cached)", g.Name, seconds(time.Since(start)), l.compiled(), len(deps))
 	return out, os.Rename(tmp, out)
+}
+
+// progress is the heartbeat line of a compile.
+func (g GoProgram) progress(log *goBuildLog, elapsed time.Duration) string {
+	if log == nil {
+		return fmt.Sprintf("compiling %s: fetching its dependencies, %s", g.Name, elapsed)
+	}
+	if n := log.total(); n > 0 {
+		return fmt.Sprintf("compiling %s: %d/%d packages, %s", g.Name, log.compiled(), n, elapsed)
+	}
+	return fmt.Sprintf("compiling %s: %s", g.Name, elapsed)
+}
+
+// dependencies lists the packages outside the standard library the
+// program is built from: those `go build -v` lines are counted against.
+// It also downloads them, which go build would do anyway.
+func (g GoProgram) dependencies(ctx context.Context, dir string) ([]string, error) {
+	cmd := g.goCommand(ctx, dir, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", g.Package)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Run(); err != nil {
+		return nil, err
+	}
+	return strings.Fields(stdout.String()), nil
+}
+
+// goCommand runs the go command in the module copy as the build needs it:
+// static, outside any workspace, resolving modules as go.mod says.
+func (g GoProgram) goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=mod")
+	return cmd
 }
 
 // ModuleDir downloads module@version through the go command and returns

@@ -98,8 +98,7 @@ func (s Self) Build(ctx context.Context, cli *client.Client, logf func(string, .
 	if err != nil {
 		return "", err
 	}
-	logf("building image %s", tag)
-	if err := buildTar(ctx, cli, tag, buildCtx, nil, s.Name); err != nil {
+	if err := buildTar(ctx, cli, tag, buildCtx, nil, s.Name, logf); err != nil {
 		return "", err
 	}
 	return tag, nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/docker/docker/client"
 )
@@ -14,6 +17,27 @@ import (
 // missing tags go in one save, so layers they share (the Debian base under
 // every recipe) cross the wire once. It returns the tags it loaded.
 func Ship(ctx context.Context, local *client.Client, remote client.APIClient, tags ...string) ([]string, error) {
+	l, err := ShipLogged(ctx, local, remote, func(string, ...any) {}, tags...)
+	return l.Tags, err
+}
+
+// Loaded is what one Ship moved to a host.
+type Loaded struct {
+	Tags    []string
+	Bytes   int64 // the size of the save, as sent
+	Elapsed time.Duration
+}
+
+// String is the progress line's account of a load: "loaded skep-x:1 (182
+// MB) in 12.3s".
+func (l Loaded) String() string {
+	return fmt.Sprintf("loaded %s (%s) in %s", strings.Join(l.Tags, ", "), humanBytes(l.Bytes), seconds(l.Elapsed))
+}
+
+// ShipLogged is Ship, saying every heartbeat how much of a long load has
+// been sent, and what it moved.
+func ShipLogged(ctx context.Context, local *client.Client, remote client.APIClient, logf func(string, ...any), tags ...string) (Loaded, error) {
+	start := time.Now()
 	var missing []string
 	for _, tag := range tags {
 		if _, err := remote.ImageInspect(ctx, tag); err != nil {
@@ -21,27 +45,46 @@ func Ship(ctx context.Context, local *client.Client, remote client.APIClient, ta
 		}
 	}
 	if len(missing) == 0 {
-		return nil, nil
+		return Loaded{}, nil
 	}
 	rc, err := local.ImageSave(ctx, missing)
 	if err != nil {
-		return nil, fmt.Errorf("save %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("save %v: %w", missing, err)
 	}
 	defer rc.Close()
-	resp, err := remote.ImageLoad(ctx, rc, client.ImageLoadWithQuiet(true))
+	sent := &countingReader{r: rc}
+	stop := heartbeat(func(elapsed time.Duration) {
+		logf("loading %s: %s sent, %s", strings.Join(missing, ", "), humanBytes(sent.n.Load()), elapsed)
+	})
+	defer stop()
+	resp, err := remote.ImageLoad(ctx, sent, client.ImageLoadWithQuiet(true))
 	if err != nil {
-		return nil, fmt.Errorf("load %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("load %v: %w", missing, err)
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return nil, fmt.Errorf("load %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("load %v: %w", missing, err)
 	}
+	stop()
 	for _, tag := range missing {
 		if _, err := remote.ImageInspect(ctx, tag); err != nil {
-			return nil, fmt.Errorf("load %s: the image is not there afterwards: %w", tag, err)
+			return Loaded{}, fmt.Errorf("load %s: the image is not there afterwards: %w", tag, err)
 		}
 	}
-	return missing, nil
+	return Loaded{Tags: missing, Bytes: sent.n.Load(), Elapsed: time.Since(start)}, nil
+}
+
+// countingReader counts what has been read through it, for progress lines
+// read by another goroutine.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Local connects to the Docker engine of the machine running skep, where

@@ -83,17 +83,14 @@ func (l *Lab) acmeSection() *config.ACME {
 	return &config.ACME{Email: "admin@" + l.Name + ".lab", CAURL: l.acmeDirectory(), CARoots: l.acmeTLSRootFile()}
 }
 
-// ensureACME starts the lab's DNS and CA (building their images once) and
+// ensureACME starts the lab's DNS and CA (once their images are built) and
 // writes the CA's current issuing root to the lab's ca_file.
-func ensureACME(ctx context.Context, cli *client.Client, l *Lab, logf func(string, ...any)) error {
-	dnsImage, err := challtestsrvImage.Build(ctx, cli, logf)
+func ensureACME(ctx context.Context, cli *client.Client, l *Lab, builds *skimage.Builds, logf func(string, ...any)) error {
+	images, err := builds.Wait(ctx, challtestsrvImage, pebbleImage)
 	if err != nil {
-		return err
+		return buildFailed{err}
 	}
-	caImage, err := pebbleImage.Build(ctx, cli, logf)
-	if err != nil {
-		return err
-	}
+	dnsImage, caImage := images[0], images[1]
 	dns := helper{role: "dns", image: dnsImage, ip: l.dnsIP(), cmd: []string{
 		"-defaultIPv4", vipIP(l.Subnet), "-defaultIPv6", "",
 		"-dnsserver", ":53", "-management", ":8055",

@@ -6,6 +6,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -18,6 +19,7 @@ import (
 	"skep/internal/config"
 	"skep/internal/host"
 	skimage "skep/internal/image"
+	"skep/internal/ingress"
 	"skep/internal/poll"
 )
 
@@ -29,6 +31,10 @@ type UpOptions struct {
 	// lab has (the default for a new lab).
 	StorageMount string
 	Logf         func(string, ...any)
+	// WarmImages also builds, beside the lab's own images, the Traefik the
+	// lab's cluster file runs from source, so its long compile overlaps the
+	// nodes' start instead of following it; set it when apply comes next.
+	WarmImages bool
 }
 
 // Up makes sure the lab exists with its nodes running and reachable over
@@ -59,10 +65,45 @@ func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
 		return nil, err
 	}
 
-	image, err := skimage.Build(ctx, cli, "node", opts.Logf)
-	if err != nil {
-		return nil, err
+	// Every image the lab needs is built at once (the compiles one after
+	// the other, beside the Debian builds); each step waits only for its own.
+	buildCtx, stopBuilds := context.WithCancel(ctx)
+	defer stopBuilds()
+	builds := skimage.NewBuilds(cli, opts.Logf)
+	builds.Start(buildCtx, nodeImage, challtestsrvImage, pebbleImage)
+	if opts.WarmImages {
+		builds.Start(buildCtx, ingress.TraefikRecipe())
 	}
+	l, err = up(ctx, cli, l, opts, builds)
+	if err != nil {
+		// Stop the builds still running and name every one that failed,
+		// not only the one a step waited on.
+		stopBuilds()
+		buildErr := builds.WaitAll(ctx)
+		if errors.As(err, new(buildFailed)) {
+			return nil, buildErr
+		}
+		return nil, errors.Join(err, buildErr)
+	}
+	return l, builds.WaitAll(ctx)
+}
+
+// buildFailed marks an error of up that is a build's, which WaitAll
+// reports again.
+type buildFailed struct{ error }
+
+func (b buildFailed) Unwrap() error { return b.error }
+
+// nodeImage is the recipe of the lab's machines.
+var nodeImage = skimage.Dockerfile("node")
+
+// up is Up once its images are under way.
+func up(ctx context.Context, cli *client.Client, l *Lab, opts UpOptions, builds *skimage.Builds) (*Lab, error) {
+	images, err := builds.Wait(ctx, nodeImage)
+	if err != nil {
+		return nil, buildFailed{err}
+	}
+	image := images[0]
 	if err := ensureNetwork(ctx, cli, l); err != nil {
 		return nil, err
 	}
@@ -83,7 +124,7 @@ func Up(ctx context.Context, cli *client.Client, opts UpOptions) (*Lab, error) {
 	if err := os.WriteFile(l.knownHostsFile(), []byte(known.String()), 0o600); err != nil {
 		return nil, err
 	}
-	if err := ensureACME(ctx, cli, l, opts.Logf); err != nil {
+	if err := ensureACME(ctx, cli, l, builds, opts.Logf); err != nil {
 		return nil, err
 	}
 	if err := l.writeClusterFile(); err != nil {
