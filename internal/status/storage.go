@@ -19,6 +19,11 @@ type Storage struct {
 	MountedOn   []string `json:"mounted_on"`
 	PendingHeal int      `json:"pending_heal"`
 	SplitBrain  int      `json:"split_brain"`
+	// HealKnown: the heal counts above are GlusterFS's answer for every
+	// brick whose host answered. False when the heal question went
+	// unanswered, or a live host's brick was not connected to the heal
+	// check (a node just back): then 0 pending does not mean healed.
+	HealKnown bool `json:"heal_known"`
 }
 
 // Brick is one brick host's brick.
@@ -110,9 +115,22 @@ func buildStorage(c *config.Cluster, f Facts, fd *findings) *Storage {
 			unknown("heal status not known (%s)", why)
 			return st
 		}
+		st.HealKnown = true
 		for _, hb := range heal.Heal {
 			st.PendingHeal += hb.Pending
 			st.SplitBrain += hb.SplitBrain
+		}
+		for _, b := range bricks {
+			if !byName[b.Name].reachable() {
+				continue
+			}
+			ref := storage.BrickRef(b, s)
+			for _, hb := range heal.Heal {
+				if hb.Ref == ref && !hb.Connected {
+					st.HealKnown = false
+					unknown("heal status of %s's brick not known (not connected to the heal check yet)", b.Name)
+				}
+			}
 		}
 		if st.PendingHeal > 0 {
 			add("%d entries pending heal (the self-heal daemon copies them; watch with gluster volume heal %s info)", st.PendingHeal, s.Volume)
@@ -265,7 +283,11 @@ func (s *Storage) writeText(w io.Writer) {
 		bricks = append(bricks, b.Node+" "+state)
 	}
 	fmt.Fprintf(w, "storage: volume %s (replica %d) at %s, bricks: %s\n", s.Volume, s.Replica, s.Mount, dashJoin(bricks))
-	fmt.Fprintf(w, "  mounted on: %s; pending heal %d, split brain %d\n", dashJoin(s.MountedOn), s.PendingHeal, s.SplitBrain)
+	heal := fmt.Sprintf("pending heal %d, split brain %d", s.PendingHeal, s.SplitBrain)
+	if !s.HealKnown {
+		heal = "heal status not known"
+	}
+	fmt.Fprintf(w, "  mounted on: %s; %s\n", dashJoin(s.MountedOn), heal)
 }
 
 func dashJoin(items []string) string {

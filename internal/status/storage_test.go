@@ -39,7 +39,8 @@ func localHost(c *config.Cluster, i int, online ...bool) *storage.HostFacts {
 // systemMounted is a manager's answer about skep's own volume's mount:
 // mounted and answering.
 func systemMounted() *storage.HostFacts {
-	return &storage.HostFacts{MountFS: "fuse.glusterfs", MountOK: true, Answered: map[string]bool{"mount": true, "mount_ok": true}}
+	return &storage.HostFacts{MountFS: "fuse.glusterfs", MountOK: true, BrickProcess: true,
+		Answered: map[string]bool{"mount": true, "mount_ok": true, "brick_process": true}}
 }
 
 // hostOnly is a healthy brick host that was asked its per-host facts
@@ -86,7 +87,7 @@ func TestStorageHealthy(t *testing.T) {
 	wantUnknown(t, r)
 	want := &Storage{Volume: "skep-data", Replica: 3, Mount: "/var/data",
 		Bricks:    []Brick{{"node1", true}, {"node2", true}, {"node3", true}},
-		MountedOn: []string{"node1", "node2", "node3"}}
+		MountedOn: []string{"node1", "node2", "node3"}, HealKnown: true}
 	if !reflect.DeepEqual(r.Storage, want) {
 		t.Fatalf("storage %+v, want %+v", r.Storage, want)
 	}
@@ -181,8 +182,7 @@ func TestStorageBricksByTheirHosts(t *testing.T) {
 		"storage: brick of node3 offline: skep-glusterd is exited; run skep apply")
 	wantUnknown(t, r,
 		"storage: volume status not known (node1: no answer in 2s); bricks judged by each host's brick process",
-		"storage: heal status not known (node1: no answer in 0s (no time left))",
-		"storage: volume status of skep-data-system (skep's own volume) not known (node1: no answer in 0s (no time left))")
+		"storage: heal status not known (node1: no answer in 0s (no time left))")
 }
 
 func TestStorageNoVolumeAndSilentHost(t *testing.T) {
@@ -204,7 +204,9 @@ func TestStorageNoVolumeAndSilentHost(t *testing.T) {
 		"storage: node2: /var/lib/skep-system (skep's own volume skep-data-system) is not mounted; run skep apply")
 	wantUnknown(t, r, "storage: node3: mount not known (no answer in 3s)",
 		"storage: node3: mount of /var/lib/skep-system not known (no answer in 3s)",
-		"storage: volume status of skep-data-system (skep's own volume) not known (node1: Volume skep-data-system does not exist)")
+		"storage: node1: brick of skep's own volume skep-data-system not known (no answer in time)",
+		"storage: node2: brick of skep's own volume skep-data-system not known (no answer in time)",
+		"storage: node3: brick of skep's own volume skep-data-system not known (no answer in time)")
 	if len(r.Storage.Bricks) != 3 || r.Storage.Bricks[0].Online {
 		t.Errorf("bricks %+v", r.Storage.Bricks)
 	}
@@ -233,7 +235,8 @@ func TestStorageSlowAnswersAreNotKnown(t *testing.T) {
 		"storage: heal status not known (no brick host answered in time)",
 		"storage: node2: mount of /var/lib/skep-system not known (no answer in 3s)",
 		"storage: node3: mount of /var/lib/skep-system not known (no answer in 3s)",
-		"storage: volume status of skep-data-system (skep's own volume) not known (no brick host answered in time)")
+		"storage: node2: brick of skep's own volume skep-data-system not known (no answer in time)",
+		"storage: node3: brick of skep's own volume skep-data-system not known (no answer in time)")
 	if !r.Healthy {
 		t.Error("unhealthy for want of answers")
 	}
@@ -251,8 +254,7 @@ func TestStorageAskerSilent(t *testing.T) {
 	n3.Container = "restarting"
 	r := Build(storageFacts(c, h1, withStorage(up(2, true, healthyList()...), hostOnly(c, 2)), withStorage(up(3, true, healthyList()...), n3)))
 	wantProblems(t, r, "storage: node3: skep-glusterd is restarting; run skep apply")
-	wantUnknown(t, r, "storage: volume skep-data not known (no brick host answered in time)",
-		"storage: volume status of skep-data-system (skep's own volume) not known (no brick host answered in time)")
+	wantUnknown(t, r, "storage: volume skep-data not known (no brick host answered in time)")
 }
 
 // No brick host knows the volume because none answered: not known; one
@@ -287,4 +289,20 @@ func TestNoStorageSection(t *testing.T) {
 	if r.Storage != nil {
 		t.Fatal("storage section without storage configured")
 	}
+}
+
+// A node just back: its brick is up but not yet connected to the heal
+// check, so "0 pending" is not an answer for it.
+func TestStorageHealNotKnownForAReturningBrick(t *testing.T) {
+	c := storageCluster()
+	n1 := brickHost(c, 1)
+	n1.Heal[2].Connected = false
+	r := Build(storageFacts(c,
+		withStorage(up(1, true, healthyList()...), n1),
+		withStorage(up(2, true, healthyList()...), hostOnly(c, 2)),
+		withStorage(up(3, true, healthyList()...), hostOnly(c, 3))))
+	if r.Storage.HealKnown {
+		t.Errorf("heal known with node3's brick not connected to the heal check: %+v", r.Storage)
+	}
+	wantUnknown(t, r, "storage: heal status of node3's brick not known (not connected to the heal check yet)")
 }

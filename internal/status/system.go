@@ -2,15 +2,14 @@ package status
 
 import (
 	"skep/internal/config"
-	"skep/internal/storage"
 )
 
 // buildSystem judges skep's own volume (config.Storage.System), where the
 // controller keeps its state, by the rules of the user volume's: its mount
 // on every manager (the controller runs there: without the mount it
 // cannot start, and losing the manager that runs it would leave no place
-// to move it to), and its bricks by the volume status the brick host that
-// asks GlusterFS asked last. What no host answered is not known.
+// to move it to), and its bricks by each brick host's brick process. What
+// no host answered is not known.
 func buildSystem(f Facts, fd *findings) {
 	if f.File == nil || f.File.Storage == nil {
 		return
@@ -23,22 +22,17 @@ func buildSystem(f Facts, fd *findings) {
 		}
 	}
 
-	bricks := f.File.BrickHosts()
-	status, statusHost, why := answerTo(bricks, byName, "volstatus", bricksErr)
-	if status == nil {
-		fd.notKnown("storage: volume status of %s (skep's own volume) not known (%s)", sys.Volume, why)
-		return
-	}
-	for _, b := range bricks {
-		ref := storage.BrickRef(b, sys)
-		online := false
-		for _, bs := range status.Bricks {
-			if bs.Ref == ref {
-				online = bs.Online
-			}
-		}
-		if !online {
-			fd.problem("storage: %s: brick of skep's own volume %s offline (volume status on %s says so); run skep apply (it starts missing bricks)", b.Name, sys.Volume, statusHost)
+	// Its bricks by each brick host's own word on its brick process (no
+	// cluster-wide transaction for this volume in status: see collect.go).
+	for _, b := range f.File.BrickHosts() {
+		h := byName[b.Name]
+		switch {
+		case !h.reachable():
+			// Already a problem of its own.
+		case h.Storage == nil || !h.Storage.Answered["brick_process"]:
+			fd.notKnown("storage: %s: brick of skep's own volume %s not known (no answer in time)", b.Name, sys.Volume)
+		case !h.Storage.BrickProcess:
+			fd.problem("storage: %s: brick of skep's own volume %s offline (its brick process does not run); run skep apply (it starts missing bricks)", b.Name, sys.Volume)
 		}
 	}
 }

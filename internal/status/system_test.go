@@ -37,15 +37,14 @@ func TestSystemVolume(t *testing.T) {
 	// Faults: a brick offline, a manager without the mount, one whose
 	// mount does not answer.
 	down := brickHost(c, 1).System
-	down.Bricks[1].Online = false
-	unmounted := &storage.HostFacts{Answered: map[string]bool{"mount": true, "mount_ok": true}}
+	unmounted := &storage.HostFacts{Answered: map[string]bool{"mount": true, "mount_ok": true, "brick_process": true}}
 	stalled := systemMounted()
 	stalled.MountOK = false
 	fd = systemFindings(c, host(1, down), host(2, unmounted), host(3, stalled), worker)
 	want := []string{
 		"storage: node2: /var/lib/skep-system (skep's own volume skep-data-system) is not mounted; run skep apply",
 		"storage: node3: /var/lib/skep-system (skep's own volume skep-data-system) is mounted but does not answer",
-		"storage: node2: brick of skep's own volume skep-data-system offline (volume status on node1 says so); run skep apply (it starts missing bricks)",
+		"storage: node2: brick of skep's own volume skep-data-system offline (its brick process does not run); run skep apply (it starts missing bricks)",
 	}
 	if !reflect.DeepEqual(fd.problems, want) || len(fd.unknown) > 0 {
 		t.Fatalf("problems:\n%s\nunknown %q", strings.Join(fd.problems, "\n"), fd.unknown)
@@ -59,7 +58,7 @@ func TestSystemVolume(t *testing.T) {
 	fd = systemFindings(c, host(1, silent), host(2, systemMounted()), cut, worker)
 	want = []string{
 		"storage: node3: mount of /var/lib/skep-system not known (no answer in 3s)",
-		"storage: volume status of skep-data-system (skep's own volume) not known (node1: no answer in 0s (no time left))",
+		"storage: node3: brick of skep's own volume skep-data-system not known (no answer in time)",
 	}
 	if len(fd.problems) > 0 || !reflect.DeepEqual(fd.unknown, want) {
 		t.Fatalf("problems %q\nunknown:\n%s", fd.problems, strings.Join(fd.unknown, "\n"))

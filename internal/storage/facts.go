@@ -165,6 +165,10 @@ func FactsScript(c *config.Cluster, h config.Host, q Questions) string {
 		// frozen.
 		f.section("brick_process")
 		fmt.Fprintf(&f.b, "pgrep -f -- %s >/dev/null && echo yes\n", host.ShellQuote("glusterfsd .*--brick-name "+s.Brick+"( |$)"))
+		// The same for skep's own volume's brick, so status need not ask
+		// a third cluster-wide transaction.
+		f.section(SystemPrefix + "brick_process")
+		fmt.Fprintf(&f.b, "pgrep -f -- %s >/dev/null && echo yes\n", host.ShellQuote("glusterfsd .*--brick-name "+s.System().Brick+"( |$)"))
 	}
 	f.b.WriteString(q.Extra)
 	return f.end()

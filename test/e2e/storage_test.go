@@ -23,6 +23,7 @@ type storageReport struct {
 	} `json:"bricks"`
 	MountedOn   []string `json:"mounted_on"`
 	PendingHeal int      `json:"pending_heal"`
+	HealKnown   bool     `json:"heal_known"`
 	SplitBrain  int      `json:"split_brain"`
 }
 
@@ -66,8 +67,8 @@ func storageSettled(t *testing.T) (bool, string) {
 			return false, "brick of " + b.Node + " offline"
 		}
 	}
-	if len(st.MountedOn) != 3 || st.PendingHeal != 0 || st.SplitBrain != 0 {
-		return false, fmt.Sprintf("mounted on %v, pending heal %d, split brain %d", st.MountedOn, st.PendingHeal, st.SplitBrain)
+	if len(st.MountedOn) != 3 || !st.HealKnown || st.PendingHeal != 0 || st.SplitBrain != 0 {
+		return false, fmt.Sprintf("mounted on %v, heal known %v, pending heal %d, split brain %d", st.MountedOn, st.HealKnown, st.PendingHeal, st.SplitBrain)
 	}
 	return true, ""
 }
