@@ -85,7 +85,7 @@ func TestPlanSystemStorageFresh(t *testing.T) {
 		"node1: set volume option cluster.quorum-type auto on volume skep-data-system",
 		"node1: set volume option cluster.self-heal-daemon on on volume skep-data-system",
 		"node1: set volume option cluster.server-quorum-type server on volume skep-data-system",
-		"node1: set volume option network.ping-timeout 5 on volume skep-data-system",
+		"node1: set volume option network.ping-timeout 4 on volume skep-data-system",
 		"node1: start volume skep-data-system",
 	}
 	// Managers only: node4 is a worker and never runs the controller.
@@ -150,7 +150,7 @@ func TestPlanSystemStorageRepairs(t *testing.T) {
 	f["node1"].Modes[c.ControllerStateDir()] = "755"         // loosened by hand
 	got := planSystemFrom(t, c, f)
 	want := strings.Join([]string{
-		"node1: set volume option network.ping-timeout 5 on volume skep-data-system",
+		"node1: set volume option network.ping-timeout 4 on volume skep-data-system",
 		"node1: start the offline bricks of node2 on volume skep-data-system (volume start force)",
 		"node2: mount skep-data-system at /var/lib/skep-system",
 		"node3: write and enable the systemd units that mount /var/lib/skep-system (skep's own state) at boot, before the engine starts containers",

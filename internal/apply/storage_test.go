@@ -88,7 +88,7 @@ func TestPlanStorageFresh(t *testing.T) {
 		"node1: set volume option cluster.quorum-type auto",
 		"node1: set volume option cluster.self-heal-daemon on",
 		"node1: set volume option cluster.server-quorum-type server",
-		"node1: set volume option network.ping-timeout 5",
+		"node1: set volume option network.ping-timeout 4",
 		"node1: start volume skep-data",
 	}
 	for _, h := range []string{"node1", "node2", "node3", "node4"} {
@@ -121,7 +121,7 @@ func TestPlanStorageRepairsWithoutDeleting(t *testing.T) {
 	got := strings.Join(planStorageFrom(t, c, f), "\n")
 	want := strings.Join([]string{
 		"node2: start the stopped container skep-glusterd",
-		"node1: set volume option network.ping-timeout 5",
+		"node1: set volume option network.ping-timeout 4",
 		"node1: start the offline bricks of node3 (volume start force)",
 		"node2: write and enable the systemd units that mount /var/data at boot, before the engine starts containers",
 		"node3: install the GlusterFS client (glusterfs-client)",
