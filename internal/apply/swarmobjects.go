@@ -43,13 +43,9 @@ func configNames(ctx context.Context, mgr client.APIClient, prefix string) ([]st
 	}
 	var names []string
 	for _, c := range configs {
-		// The name filter matches substrings; keep true prefixes only.
-		if strings.HasPrefix(c.Spec.Name, prefix) {
-			names = append(names, c.Spec.Name)
-		}
+		names = append(names, c.Spec.Name)
 	}
-	sort.Strings(names)
-	return names, nil
+	return withPrefix(names, prefix), nil
 }
 
 // secretNames lists the swarm secrets whose names start with prefix,
@@ -61,10 +57,20 @@ func secretNames(ctx context.Context, mgr client.APIClient, prefix string) ([]st
 	}
 	var names []string
 	for _, s := range secrets {
-		if strings.HasPrefix(s.Spec.Name, prefix) {
-			names = append(names, s.Spec.Name)
+		names = append(names, s.Spec.Name)
+	}
+	return withPrefix(names, prefix), nil
+}
+
+// withPrefix keeps the names that truly start with prefix (the engine's
+// name filter matches substrings), sorted.
+func withPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
 		}
 	}
-	sort.Strings(names)
-	return names, nil
+	sort.Strings(out)
+	return out
 }
