@@ -97,7 +97,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		defer unlock()
 	}
-	for _, p := range phases() {
+	for _, p := range runPhases(e.cluster) {
 		steps, err := p.plan(ctx, e)
 		if err != nil {
 			return e.result, fmt.Errorf("%s: %w", p.title, err)
@@ -118,20 +118,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	return e.result, nil
-}
-
-func phases() []phase {
-	return []phase{
-		{"prepare host", planPrepare},
-		{"swarm", planSwarm},
-		{"node labels", planLabels},
-		{"images", planImages},
-		{"storage", planStorage},
-		{"system storage", planSystemStorage},
-		{"vip", planVIP},
-		{"ingress", planIngress},
-		{"controller", planController},
-	}
 }
 
 func connect(ctx context.Context, c *config.Cluster, acceptNew bool) (map[string]*host.Host, error) {

@@ -29,10 +29,9 @@ type controllerWant struct {
 
 // controllerState is what the swarm and the managers hold now.
 type controllerState struct {
-	service      string // spec hash label of the existing service
-	exists       bool
-	configs      []string // roots configs present (every version)
-	lackingImage []string // managers without the image
+	service string // spec hash label of the existing service
+	exists  bool
+	configs []string // roots configs present (every version)
 	// legacy is when each manager's old state directory (under the user
 	// mount) was last written, for managers that still have one.
 	legacy map[string]int64
@@ -82,23 +81,11 @@ func planController(ctx context.Context, e *env) ([]Step, error) {
 func readControllerState(ctx context.Context, e *env, w controllerWant) (controllerState, error) {
 	var st controllerState
 	for _, m := range w.managers {
-		f := e.facts.Hosts[m]
-		if f == nil || !f.DockerRunning {
-			st.lackingImage = append(st.lackingImage, m)
+		if f := e.facts.Hosts[m]; f == nil || !f.DockerRunning {
 			continue
 		}
 		if err := readLegacyState(ctx, e, m, &st); err != nil {
 			return st, err
-		}
-		cli, err := e.hosts[m].Docker(ctx)
-		if err != nil {
-			return st, err
-		}
-		if _, err := cli.ImageInspect(ctx, w.image); err != nil {
-			if !client.IsErrNotFound(err) {
-				return st, fmt.Errorf("%s: inspect image %s: %w", m, w.image, err)
-			}
-			st.lackingImage = append(st.lackingImage, m)
 		}
 	}
 	_, mgr, err := liveAnchor(ctx, e)
@@ -127,12 +114,6 @@ func controllerSteps(e *env, st controllerState, w controllerWant) []Step {
 	var steps []Step
 	cluster := func(action, reason string, run func(ctx context.Context, mgr client.APIClient) error) {
 		steps = append(steps, clusterStep(e, w.anchor, action, reason, run))
-	}
-	for _, h := range st.lackingImage {
-		h := h
-		steps = append(steps, Step{Host: h, Action: "load image " + w.image,
-			Reason: "any manager may run the controller and no registry serves the image",
-			run:    func(ctx context.Context) error { _, err := e.images.ensure(ctx, e, h, w.recipe); return err }})
 	}
 	if w.rootsName != "" && !contains(st.configs, w.rootsName) {
 		cluster("create swarm config "+w.rootsName+" (roots of the ACME CA's endpoint)", "acme.ca_roots is set and the swarm lacks this version",

@@ -36,12 +36,9 @@ func convergedController(w controllerWant) controllerState {
 
 func TestControllerFresh(t *testing.T) {
 	e, w := controllerEnv([]byte("ROOTS"))
-	st := controllerState{lackingImage: w.managers}
+	st := controllerState{}
 	got := actions(controllerSteps(e, st, w))
 	want := strings.Join([]string{
-		"node1: load image skep-skepd:c1",
-		"node2: load image skep-skepd:c1",
-		"node3: load image skep-skepd:c1",
 		"node1: create swarm config " + w.rootsName + " (roots of the ACME CA's endpoint)",
 		"node1: create service skep-controller",
 	}, "\n")

@@ -37,30 +37,6 @@ func (im *images) start(e *env) (*skimage.Builds, error) {
 	return im.builds, nil
 }
 
-// build makes the recipe on the local engine once per run.
-func (im *images) build(ctx context.Context, e *env, r skimage.Recipe) (string, error) {
-	b, err := im.start(e)
-	if err != nil {
-		return "", err
-	}
-	tags, err := b.Wait(ctx, r)
-	if err != nil {
-		return "", err
-	}
-	return tags[0], nil
-}
-
-// ensure builds the recipe locally if needed and loads it into the host's
-// engine if missing, returning the tag to run.
-func (im *images) ensure(ctx context.Context, e *env, hostName string, r skimage.Recipe) (string, error) {
-	tag, err := im.build(ctx, e, r)
-	if err != nil {
-		return "", err
-	}
-	_, err = im.ship(ctx, e, hostName, tag)
-	return tag, err
-}
-
 // preload builds every recipe the hosts need, all at once, and ships each
 // host its images as soon as they are built, hosts in parallel. The images
 // on the Debian base go in one save per host, so the base crosses the wire
@@ -133,18 +109,6 @@ func (im *images) ship(ctx context.Context, e *env, hostName string, tags ...str
 		logf("%s", loaded)
 	}
 	return loaded.Tags, err
-}
-
-// ensureAll is ensure on several hosts at once: the image is built once and
-// shipped to every host in parallel (a swarm service needs it on every node
-// that may run a task, since no registry exists to pull from).
-func (im *images) ensureAll(ctx context.Context, e *env, hostNames []string, r skimage.Recipe) (string, error) {
-	tag, err := im.build(ctx, e, r)
-	if err != nil {
-		return "", err
-	}
-	_, err = onHosts(hostNames, func(h string) (string, error) { return im.ensure(ctx, e, h, r) })
-	return tag, err
 }
 
 func (im *images) close() {

@@ -6,46 +6,14 @@ import (
 	"strings"
 
 	skimage "skep/internal/image"
-	"skep/internal/ingress"
 )
-
-// nodeImages lists, per host, the images the declared components will run
-// there. It mirrors the components' own choice of hosts: bricks for
-// GlusterFS, VIP hosts for keepalived, managers for Traefik, its socket
-// proxy and the controller.
-func nodeImages(e *env) map[string][]skimage.Recipe {
-	need := map[string][]skimage.Recipe{}
-	c := e.cluster
-	if c.Storage != nil {
-		for _, h := range c.BrickHosts() {
-			need[h.Name] = append(need[h.Name], glusterdRecipe)
-		}
-	}
-	if c.VIP != nil {
-		for _, h := range c.VIPHosts() {
-			need[h.Name] = append(need[h.Name], keepalivedRecipe)
-		}
-	}
-	if c.Ingress != nil {
-		for _, h := range c.Managers() {
-			need[h.Name] = append(need[h.Name], ingress.ProxyRecipe())
-			if c.Ingress.Image == "" {
-				need[h.Name] = append(need[h.Name], ingress.TraefikRecipe())
-			}
-			if c.ACME != nil {
-				need[h.Name] = append(need[h.Name], controllerRecipe())
-			}
-		}
-	}
-	return need
-}
 
 // planImages loads every image a host lacks in one save per host, all hosts
 // at once, before the components start. The images share the Debian base,
 // which then crosses the wire once per host instead of once per image and
 // host; the component phases find their images in place.
 func planImages(ctx context.Context, e *env) ([]Step, error) {
-	need := nodeImages(e)
+	need := nodeImages(e.cluster)
 	missing, _ := onHosts(sortedHosts(need), func(h string) ([]skimage.Recipe, error) {
 		return missingImages(ctx, e, h, need[h]), nil
 	})

@@ -31,7 +31,6 @@ type ingressState struct {
 	token    bool              // the controller's token secret exists
 	statics  []string          // static configuration secrets present (every version)
 	configs  []string          // API config names present (every version)
-	lacking  map[string][]string
 }
 
 // ingressWant is the declared ingress, resolved to images and hosts.
@@ -83,32 +82,7 @@ func planIngress(ctx context.Context, e *env) ([]Step, error) {
 // lack the images. Before a swarm exists (a plan of a fresh cluster) it is
 // empty: everything is to be made.
 func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState, error) {
-	st := ingressState{networks: map[string]bool{}, services: map[string]string{}, lacking: map[string][]string{}}
-	tags := []string{w.proxyImage}
-	if w.traefik != nil {
-		tags = append(tags, w.traefikImage)
-	}
-	for _, m := range w.managers {
-		f := e.facts.Hosts[m]
-		if f == nil || !f.DockerRunning {
-			for _, t := range tags {
-				st.lacking[t] = append(st.lacking[t], m)
-			}
-			continue
-		}
-		cli, err := e.hosts[m].Docker(ctx)
-		if err != nil {
-			return st, err
-		}
-		for _, t := range tags {
-			if _, err := cli.ImageInspect(ctx, t); err != nil {
-				if !client.IsErrNotFound(err) {
-					return st, fmt.Errorf("%s: inspect image %s: %w", m, t, err)
-				}
-				st.lacking[t] = append(st.lacking[t], m)
-			}
-		}
-	}
+	st := ingressState{networks: map[string]bool{}, services: map[string]string{}}
 	_, mgr, err := liveAnchor(ctx, e)
 	if err != nil {
 		if !e.opts.Wet {
@@ -170,20 +144,6 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 			_, err := mgr.NetworkCreate(ctx, n.Name, n.Create)
 			return err
 		})
-	}
-	for _, img := range []struct {
-		recipe skimage.Recipe
-		tag    string
-	}{{w.proxy, w.proxyImage}, {w.traefik, w.traefikImage}} {
-		if img.recipe == nil {
-			continue
-		}
-		// One step per image, shipped to every host lacking it in parallel.
-		if hosts := st.lacking[img.tag]; len(hosts) > 0 {
-			r := img.recipe
-			steps = append(steps, Step{Host: strings.Join(hosts, ","), Action: "load image " + img.tag, Reason: "managers run ingress tasks and no registry serves the image",
-				run: func(ctx context.Context) error { _, err := e.images.ensureAll(ctx, e, hosts, r); return err }})
-		}
 	}
 	proxy := skswarm.WithHash(ingress.ProxySpec(w.proxyImage))
 	if step, ok := serviceStep(st, proxy, len(w.managers), nil); ok {

@@ -54,16 +54,13 @@ func actions(steps []Step) string {
 
 func TestIngressFresh(t *testing.T) {
 	e, w := ingressEnv(false, "")
-	st := ingressState{networks: map[string]bool{}, services: map[string]string{},
-		lacking: map[string][]string{"skep-socket-proxy:p1": w.managers, "skep-traefik:t1": w.managers}}
+	st := ingressState{networks: map[string]bool{}, services: map[string]string{}}
 	got := actions(ingressSteps(e, st, w))
 	want := strings.Join([]string{
 		"node1: create overlay network skep-public",
 		"node1: create overlay network skep-socket-proxy",
 		"node1: create overlay network skep-controller",
 		"node1: create overlay network skep-controller-egress",
-		"node1,node2,node3: load image skep-socket-proxy:p1",
-		"node1,node2,node3: load image skep-traefik:t1",
 		"node1: create service skep-socket-proxy",
 		"node1: create swarm secret skep-controller-token (a new random token Traefik presents to the controller)",
 		"node1: create swarm secret " + ingress.StaticSecretName(w.traefikOptions()) + " (Traefik's static configuration, a template the engine fills in with the token)",
@@ -80,17 +77,6 @@ func TestIngressConvergedIsEmpty(t *testing.T) {
 		if got := actions(ingressSteps(e, convergedIngress(w), w)); got != "" {
 			t.Errorf("api=%v: converged ingress planned:\n%s", api, got)
 		}
-	}
-}
-
-// A manager that lost its images (rebuilt, or joined later) gets them again,
-// though no service changed.
-func TestIngressReloadsMissingImage(t *testing.T) {
-	e, w := ingressEnv(false, "")
-	st := convergedIngress(w)
-	st.lacking = map[string][]string{"skep-traefik:t1": {"node3"}}
-	if got := actions(ingressSteps(e, st, w)); got != "node3: load image skep-traefik:t1" {
-		t.Fatalf("plan:\n%s", got)
 	}
 }
 
@@ -127,10 +113,9 @@ func TestIngressAPIOnAndOff(t *testing.T) {
 func TestIngressPulledImage(t *testing.T) {
 	e, w := ingressEnv(false, "traefik:v3.6.15")
 	st := ingressState{networks: allNetworks(), services: map[string]string{}, token: true,
-		statics: []string{ingress.StaticSecretName(w.traefikOptions())},
-		lacking: map[string][]string{"skep-socket-proxy:p1": {"node2"}, "traefik:v3.6.15": w.managers}}
+		statics: []string{ingress.StaticSecretName(w.traefikOptions())}}
 	got := actions(ingressSteps(e, st, w))
-	want := "node2: load image skep-socket-proxy:p1\nnode1: create service skep-socket-proxy\nnode1: create service skep-traefik"
+	want := "node1: create service skep-socket-proxy\nnode1: create service skep-traefik"
 	if got != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
 	}

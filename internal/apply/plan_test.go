@@ -52,7 +52,7 @@ func plan(t *testing.T, c *config.Cluster, cf *ClusterFacts) ([]string, error) {
 	t.Helper()
 	e := &env{cluster: c, facts: cf, result: &Result{}}
 	var out []string
-	for _, p := range phases() {
+	for _, p := range runPhases(c) {
 		if !foundationPhases[p.title] {
 			continue // later phases read live hosts; they have tests of their own
 		}

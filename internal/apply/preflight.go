@@ -25,8 +25,13 @@ func preflight(e *env) error {
 	names := sortedHosts(e.facts.Hosts)
 	for _, name := range names {
 		f := e.facts.Hosts[name]
-		for _, p := range append(hostProblems(f), declaredProblems(e.cluster, f)...) {
-			problems = append(problems, name+": "+p)
+		for _, cp := range declaredComponents(e.cluster) {
+			if cp.problems == nil {
+				continue
+			}
+			for _, p := range cp.problems(e.cluster, f) {
+				problems = append(problems, name+": "+p)
+			}
 		}
 		for _, w := range hostWarnings(f, e.cluster) {
 			e.result.Warnings = append(e.result.Warnings, name+": "+w)
@@ -59,18 +64,6 @@ func hostProblems(f *Facts) []string {
 	}
 	if len(f.BusyPorts) > 0 && !f.Swarm.InSwarm() {
 		ps = append(ps, fmt.Sprintf("swarm ports already in use by another program: %s (swarm needs tcp/2377, tcp+udp/7946, udp/4789)", strings.Join(f.BusyPorts, ", ")))
-	}
-	return ps
-}
-
-// declaredProblems are facts that only matter for what the cluster file
-// declares: a host that cannot do what is asked of it stops the run before
-// anything changes, instead of failing half-way through a phase.
-func declaredProblems(c *config.Cluster, f *Facts) []string {
-	var ps []string
-	if c.Storage != nil && !f.FUSE {
-		ps = append(ps, "no /dev/fuse, but storage: is declared and every host mounts the shared GlusterFS volume through FUSE: "+
-			"load the fuse module (modprobe fuse; in a container, pass --device /dev/fuse), or remove the storage section")
 	}
 	return ps
 }

@@ -405,15 +405,6 @@ func glusterdStep(e *env, h config.Host, tag string, spec storage.Spec, replace,
 		if _, err := hs.Sudo(ctx, "mkdir -p "+strings.Join(mk, " ")); err != nil {
 			return err
 		}
-		// Shipped to every brick host at once on the first step (later
-		// steps find it there), since loading the image is the slow part.
-		var names []string
-		for _, b := range e.cluster.BrickHosts() {
-			names = append(names, b.Name)
-		}
-		if _, err := e.images.ensureAll(ctx, e, names, glusterdRecipe); err != nil {
-			return err
-		}
 		cli, err := hs.Docker(ctx)
 		if err != nil {
 			return err

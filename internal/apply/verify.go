@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"skep/internal/config"
 	"skep/internal/poll"
 	"skep/internal/status"
 )
@@ -30,10 +31,10 @@ func verify(ctx context.Context, e *env) error {
 	lastSaid := start
 	var problems []string
 	err := poll.Until(ctx, "verify", time.Second, verifyWait, func(ctx context.Context) error {
-		r := status.Collect(ctx, e.cluster, status.Options{AcceptNew: e.opts.AcceptNewHostKeys})
+		r := status.Collect(ctx, e.cluster, status.Options{AcceptNew: e.opts.AcceptNewHostKeys, Sections: StatusSections(e.cluster)})
 		problems = r.DeclaredProblems()
 		if len(problems) == 0 {
-			e.logf("", "verified: status healthy (%d nodes ready, quorum, %s) after %s", len(e.cluster.Hosts), verifiedParts(r), time.Since(start).Round(100*time.Millisecond))
+			e.logf("", "verified: status healthy (%d nodes ready, quorum, %s) after %s", len(e.cluster.Hosts), verifiedParts(e.cluster, r), time.Since(start).Round(100*time.Millisecond))
 			return nil
 		}
 		if time.Since(lastSaid) >= verifyEvery {
@@ -49,20 +50,16 @@ func verify(ctx context.Context, e *env) error {
 	return err
 }
 
-// verifiedParts names what the healthy report covered besides the nodes.
-func verifiedParts(r *status.Report) string {
+// verifiedParts names the sections the healthy report covered besides the
+// nodes: the declared components', from the same list status uses.
+func verifiedParts(c *config.Cluster, r *status.Report) string {
 	var parts []string
-	if r.Storage != nil {
-		parts = append(parts, "storage")
-	}
-	if r.VIP != nil {
-		parts = append(parts, "VIP on "+r.VIP.Holder)
-	}
-	if r.Ingress != nil {
-		parts = append(parts, "ingress")
-	}
-	if r.Certificates != nil {
-		parts = append(parts, "controller")
+	for _, s := range StatusSections(c) {
+		part := s.Name
+		if s.Name == status.VIPSection.Name && r.VIP != nil {
+			part += " on " + r.VIP.Holder
+		}
+		parts = append(parts, part)
 	}
 	if len(parts) == 0 {
 		return "swarm only"

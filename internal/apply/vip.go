@@ -243,16 +243,8 @@ func vipParams(c *config.Cluster, facts map[string]*vipFacts) (map[string]vip.Pa
 // VRRP routers that are not ours on the router id and refuses to start if
 // it hears one: two routers on one id fight over the address.
 func startKeepalived(ctx context.Context, e *env, name string, p vip.Params, conf []byte, spec vip.Spec, listen bool, ours []string) error {
-	// The first start ships the image to every keepalived host at once, in
-	// parallel; the later starts then find it there.
-	ship := []string{name}
-	if listen {
-		ship = nil
-		for _, h := range e.cluster.VIPHosts() {
-			ship = append(ship, h.Name)
-		}
-	}
-	tag, err := e.images.ensureAll(ctx, e, ship, keepalivedRecipe)
+	// The images phase loaded the image on every keepalived host.
+	tag, err := keepalivedRecipe.Tag()
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"skep/internal/apply"
 	"skep/internal/config"
 	"skep/internal/lab"
 	"skep/internal/poll"
@@ -121,7 +122,7 @@ func Idle(ctx context.Context, cli *client.Client, o IdleOptions) ([]Row, error)
 // waitHealthy polls status until it says healthy.
 func waitHealthy(ctx context.Context, c *config.Cluster, limit time.Duration, logf func(string, ...any)) error {
 	return poll.Until(ctx, "the lab healthy", 5*time.Second, limit, func(ctx context.Context) error {
-		r := status.Collect(ctx, c, status.Options{})
+		r := status.Collect(ctx, c, status.Options{Sections: apply.StatusSections(c)})
 		if r.Healthy {
 			return nil
 		}

@@ -233,7 +233,7 @@ const healLimit = 90 * time.Second
 func (b *storageBench) waitHealed(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	start := time.Now()
 	for time.Since(start) < limit {
-		r := status.Collect(ctx, b.c, status.Options{})
+		r := status.Collect(ctx, b.c, status.Options{Sections: apply.StatusSections(b.c)})
 		if healed(r.Storage) {
 			return time.Since(start), nil
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"skep/internal/apply"
 	"skep/internal/status"
 	"skep/internal/vip"
 )
@@ -96,7 +97,7 @@ func (b *vipBench) startLoad(ctx context.Context, load vipLoad) (func(), error) 
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				status.Collect(ctx, b.c, status.Options{})
+				status.Collect(ctx, b.c, status.Options{Sections: apply.StatusSections(b.c)})
 			}
 		}()
 		return func() { cancel(); wg.Wait() }, nil

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"skep/internal/apply"
 	"skep/internal/status"
 )
 
@@ -37,7 +38,7 @@ reason; status answers within about 3 seconds, even with a dead or frozen host.`
 			if err != nil {
 				return err
 			}
-			r := status.Collect(cmd.Context(), c, status.Options{})
+			r := status.Collect(cmd.Context(), c, status.Options{Sections: apply.StatusSections(c)})
 			if o.output == "json" {
 				err = r.WriteJSON(cmd.OutOrStdout())
 			} else {

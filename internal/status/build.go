@@ -24,6 +24,9 @@ type Facts struct {
 	Hosts   []HostFacts // in cluster-file order
 	// File is the cluster file; sections of later components read it.
 	File *config.Cluster
+	// Sections are the components to judge besides the swarm (those of
+	// them the file declares), in the order they are shown.
+	Sections []Section
 }
 
 // HostFacts is what one host answered.
@@ -251,11 +254,10 @@ func Build(f Facts) *Report {
 	}
 
 	r.Swarm = buildSwarm(f, v, mapped, fd)
-	r.Ingress = buildIngress(f, fd)
-	r.Storage = buildStorage(f.File, f, fd)
-	buildSystem(f, fd)
-	r.VIP = buildVIP(f, fd)
-	r.Certificates = buildCertificates(f, fd)
+	r.sections = declaredOnly(f.File, f.Sections)
+	for _, s := range r.sections {
+		s.build(f, fd, r)
+	}
 	r.Problems = append(r.Problems, fd.problems...)
 	r.Unknown = append(r.Unknown, fd.unknown...)
 	r.strays = fd.strays

@@ -75,7 +75,13 @@ func healthyList() []dswarm.Node {
 	}
 }
 
-func facts(hosts ...HostFacts) Facts { return Facts{Cluster: "skep", Hosts: hosts} }
+func facts(hosts ...HostFacts) Facts {
+	return Facts{Cluster: "skep", Hosts: hosts, Sections: allSections}
+}
+
+// allSections are every section status has; Build keeps those the test's
+// cluster file declares, as it does for apply's list.
+var allSections = []Section{StorageSection, VIPSection, IngressSection, CertificatesSection}
 
 func nodeByName(t *testing.T, r *Report, n string) Node {
 	t.Helper()

@@ -46,6 +46,11 @@ type Options struct {
 	// AcceptNew trusts unknown host keys on first use (and records them).
 	// Off by default: status only reads, and refuses hosts it does not know.
 	AcceptNew bool
+	// Sections are the components to judge besides the swarm, in screen
+	// order: apply.StatusSections gives the cluster's, from the same
+	// component list apply runs. Those the file does not declare are
+	// skipped.
+	Sections []Section
 }
 
 func (o Options) withDefaults() Options {
@@ -113,7 +118,7 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 		}
 	}
 
-	f := Facts{Cluster: c.Name, File: c}
+	f := Facts{Cluster: c.Name, File: c, Sections: opts.Sections}
 	for _, p := range probes {
 		f.Hosts = append(f.Hosts, p.snapshot(opts.Timeout))
 	}

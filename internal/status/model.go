@@ -41,6 +41,8 @@ type Report struct {
 	// strays are the problems about swarm nodes the cluster file does not
 	// declare: apply cannot fix them, so its verification ignores them.
 	strays []string
+	// sections are the components this report judged, in screen order.
+	sections []Section
 }
 
 // DeclaredProblems are the problems of the components the cluster file

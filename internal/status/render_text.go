@@ -44,18 +44,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if s := r.Swarm; s != nil {
 		fmt.Fprintf(bw, "\nswarm: managers %d, reachable %d, quorum %s\n", s.Managers, s.ReachableManagers, yesNo(s.Quorum))
 	}
-	if s := r.Storage; s != nil {
-		s.writeText(bw)
-	}
-	if v := r.VIP; v != nil {
-		v.writeText(bw)
-	}
-	if in := r.Ingress; in != nil {
-		in.writeText(bw)
-	}
-	if r.Certificates != nil {
-		writeCertificates(bw, r.Certificates)
-	}
+	r.writeSections(bw)
 
 	if len(r.Problems) == 0 {
 		fmt.Fprintln(bw, "\nno problems")

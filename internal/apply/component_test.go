@@ -1,0 +1,85 @@
+package apply
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"skep/internal/config"
+)
+
+func phaseTitles(c *config.Cluster) []string {
+	var out []string
+	for _, p := range runPhases(c) {
+		out = append(out, p.title)
+	}
+	return out
+}
+
+// The phases follow the list: always-on components, removals of what the
+// file dropped (last first), one images phase, then what it declares.
+func TestRunPhasesFollowTheList(t *testing.T) {
+	full := &config.Cluster{Storage: &config.Storage{}, VIP: &config.VIP{}, Ingress: &config.Ingress{}, ACME: &config.ACME{}}
+	got := strings.Join(phaseTitles(full), ", ")
+	want := "prepare host, swarm, node labels, images, storage, system storage, vip, ingress, controller"
+	if got != want {
+		t.Errorf("declared everything:\n got %s\nwant %s", got, want)
+	}
+	bare := &config.Cluster{}
+	got = strings.Join(phaseTitles(bare), ", ")
+	for _, name := range []string{"storage", "vip", "ingress", "acme"} {
+		if !strings.Contains(got, "remove "+name) && componentByName(name).remove != nil {
+			t.Errorf("bare cluster: no removal phase for %s in %s", name, got)
+		}
+	}
+	if strings.Contains(got, "system storage") || strings.Contains(got, "controller,") {
+		t.Errorf("bare cluster runs an undeclared component's phases: %s", got)
+	}
+	titles := phaseTitles(bare)
+	if i, j := slices.Index(titles, "remove vip"), slices.Index(titles, "images"); i < 0 || i > j {
+		t.Errorf("removals must come before the images phase: %v", titles)
+	}
+}
+
+// Status and verify judge the same sections: those of declared components.
+func TestStatusSectionsAreTheDeclaredComponents(t *testing.T) {
+	c := &config.Cluster{Storage: &config.Storage{}, Ingress: &config.Ingress{}}
+	var names []string
+	for _, s := range StatusSections(c) {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "storage,ingress" {
+		t.Errorf("sections = %s, want storage,ingress", got)
+	}
+	if n := len(StatusSections(&config.Cluster{})); n != 0 {
+		t.Errorf("a bare cluster has %d sections, want 0", n)
+	}
+}
+
+// Every host gets exactly the images of the components that run there.
+func TestNodeImagesPerComponent(t *testing.T) {
+	c := &config.Cluster{
+		Hosts:   []config.Host{{Name: "a", Role: "manager"}, {Name: "b", Role: "manager"}, {Name: "c", Role: "manager"}, {Name: "w", Role: "worker"}},
+		Storage: &config.Storage{}, VIP: &config.VIP{}, Ingress: &config.Ingress{},
+	}
+	need := nodeImages(c)
+	if len(need["w"]) != 0 {
+		t.Errorf("a worker with no brick got %d images", len(need["w"]))
+	}
+	if len(need["a"]) == 0 {
+		t.Fatal("manager a needs no images")
+	}
+	c.Ingress.Image = "traefik:v3"
+	if withOwn := nodeImages(c); len(withOwn["a"]) != len(need["a"])-1 {
+		t.Errorf("a Traefik image named in the file is still built: %d vs %d images", len(withOwn["a"]), len(need["a"]))
+	}
+}
+
+func componentByName(name string) component {
+	for _, cp := range components() {
+		if cp.name == name {
+			return cp
+		}
+	}
+	return component{}
+}
