@@ -26,7 +26,14 @@ input. Only real faults are problems (a host not reachable, a container not
 running, a brick offline, a mount not answering, entries to heal, ...); what a
 host did not answer in time is listed under "not known" and does not make the
 cluster unhealthy. A host that cannot be reached is shown as down with the
-reason; status answers within about 3 seconds, even with a dead or frozen host.`,
+reason; status answers within about 3 seconds, even with a dead or frozen host.
+
+Besides the nodes and the swarm's quorum, status judges each component the
+cluster file declares, and only those: storage (the GlusterFS containers,
+bricks, heal and the mounts on every host, skep's own volume included), vip
+(which manager holds the address), ingress (Traefik answering on every
+manager) and certificates (the controller's ACME certificates). apply ends by
+waiting for the same judgement.`,
 		Example: `  skep status
   skep status -f cluster.yaml --output json | jq .healthy`,
 		Args: cobra.NoArgs,
