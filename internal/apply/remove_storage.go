@@ -183,11 +183,33 @@ func storageRemovalSteps(e *env, left map[string]*storageLeft) []Step {
 	return steps
 }
 
-// unmountStep stops and disables skep's mounts on one host (the retrying
-// services first, so none mounts again) and removes the unit files. A
-// mount still busy is detached lazily: the cluster file asked for it gone.
+// unmountStep stops and disables skep's mounts on one host and removes
+// their unit files (see unmountScript).
 func unmountStep(e *env, name string, units []leftUnit) Step {
-	var services, files, where []string
+	var where []string
+	for _, u := range units {
+		if strings.HasSuffix(u.Path, ".mount") && u.Where != "" {
+			where = append(where, u.Where)
+		}
+	}
+	what := "skep's systemd units"
+	if len(where) > 0 {
+		what = "the GlusterFS mounts " + strings.Join(where, ", ") + " and their systemd units"
+	}
+	script := unmountScript(units)
+	return Step{Host: name, Action: "unmount and disable " + what,
+		Reason: "no storage section in the cluster file; containers that bind these paths no longer see the volume's files",
+		run: func(ctx context.Context) error {
+			_, err := e.hosts[name].Sudo(ctx, script)
+			return err
+		}}
+}
+
+// unmountScript stops and disables the retrying services first, so none
+// mounts again, then the mounts; a mount still busy is detached lazily
+// (the cluster file asked for it gone). Then the unit files go.
+func unmountScript(units []leftUnit) string {
+	var services, files []string
 	var mounts []leftUnit
 	for _, u := range units {
 		files = append(files, host.ShellQuote(u.Path))
@@ -196,9 +218,6 @@ func unmountStep(e *env, name string, units []leftUnit) Step {
 			services = append(services, host.ShellQuote(unit))
 		case strings.HasSuffix(unit, ".mount"):
 			mounts = append(mounts, u)
-			if u.Where != "" {
-				where = append(where, u.Where)
-			}
 		}
 	}
 	var script strings.Builder
@@ -213,16 +232,7 @@ func unmountStep(e *env, name string, units []leftUnit) Step {
 		}
 	}
 	fmt.Fprintf(&script, "rm -f -- %s\nsystemctl daemon-reload\n", strings.Join(files, " "))
-	what := "skep's systemd units"
-	if len(where) > 0 {
-		what = "the GlusterFS mounts " + strings.Join(where, ", ") + " and their systemd units"
-	}
-	return Step{Host: name, Action: "unmount and disable " + what,
-		Reason: "no storage section in the cluster file; containers that bind these paths no longer see the volume's files",
-		run: func(ctx context.Context) error {
-			_, err := e.hosts[name].Sudo(ctx, script.String())
-			return err
-		}}
+	return script.String()
 }
 
 // deleteVolumesStep stops and deletes the volumes glusterd's state knows;
