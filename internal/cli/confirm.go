@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/moby/term"
 )
 
 // confirmRemoveData asks the operator to type the cluster's name before an
@@ -35,9 +37,6 @@ func confirmRemoveData(in io.Reader, out io.Writer, terminal bool, cluster strin
 	return nil
 }
 
-// isTerminal tells whether f is a terminal (a character device), so a
-// question can be asked on it.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal tells whether f is a terminal, so a question can be asked on
+// it (a character device is not enough: /dev/null is one too).
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
