@@ -76,16 +76,6 @@ type Volume struct {
 // ParseVolumeInfo reads `gluster volume info VOL --xml`; nil, nil when the
 // volume does not exist.
 func ParseVolumeInfo(data string) (*Volume, error) {
-	vols, err := ParseVolumes(data)
-	if err != nil || len(vols) == 0 {
-		return nil, err
-	}
-	return vols[0], nil
-}
-
-// ParseVolumes reads `gluster volume info [VOL|all] --xml`: every volume
-// in it, in its order; none when the volume asked for does not exist.
-func ParseVolumes(data string) ([]*Volume, error) {
 	var out struct {
 		cliOutput
 		Volumes []struct {
@@ -113,22 +103,22 @@ func ParseVolumes(data string) ([]*Volume, error) {
 		}
 		return nil, err
 	}
-	var vols []*Volume
-	for _, v := range out.Volumes {
-		vol := &Volume{Name: v.Name, Started: v.Status == 1, Status: v.StatusStr, Replica: v.Replica, Arbiter: v.Arbiter,
-			ArbiterOf: map[string]bool{}, Options: map[string]string{}}
-		for _, b := range v.Bricks {
-			vol.Bricks = append(vol.Bricks, b.Name)
-			if b.IsArbiter == 1 {
-				vol.ArbiterOf[b.Name] = true
-			}
-		}
-		for _, o := range v.Options {
-			vol.Options[o.Name] = o.Value
-		}
-		vols = append(vols, vol)
+	if len(out.Volumes) == 0 {
+		return nil, nil
 	}
-	return vols, nil
+	v := out.Volumes[0]
+	vol := &Volume{Name: v.Name, Started: v.Status == 1, Status: v.StatusStr, Replica: v.Replica, Arbiter: v.Arbiter,
+		ArbiterOf: map[string]bool{}, Options: map[string]string{}}
+	for _, b := range v.Bricks {
+		vol.Bricks = append(vol.Bricks, b.Name)
+		if b.IsArbiter == 1 {
+			vol.ArbiterOf[b.Name] = true
+		}
+	}
+	for _, o := range v.Options {
+		vol.Options[o.Name] = o.Value
+	}
+	return vol, nil
 }
 
 // BrickStatus is one brick process as `gluster volume status` reports it.
