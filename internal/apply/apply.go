@@ -30,6 +30,12 @@ type Options struct {
 	// the operator may keep (the Traefik API password): one 0600 file each,
 	// in a 0700 directory, whose path is logged.
 	SecretDir string
+	// RemoveData lets the removal of a section the cluster file no longer
+	// has delete that section's data too: GlusterFS volumes, bricks and
+	// glusterd's state, the controller's ACME account and certificates.
+	// Without it, removal takes services, containers and configs only.
+	// The CLI sets it only after the operator confirmed.
+	RemoveData bool
 }
 
 // Result is what a run did (or, dry, would do).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,8 @@ type applyOptions struct {
 	src               clusterSource
 	acceptNewHostKeys bool
 	output            string
+	removeData        bool
+	yes               bool
 }
 
 // NewApplyCommand converges the hosts to the cluster file.
@@ -31,21 +34,36 @@ facts, runs preflight checks, and only then changes what differs from the file:
 Docker engine and its settings, the swarm (init, joins one at a time, roles,
 labels). A second apply on a converged cluster changes nothing. An apply that
 was interrupted resumes where it stopped when run again. A lock on the first
-manager refuses a second apply running at the same time.`,
+manager refuses a second apply running at the same time.
+
+A section removed from the cluster file (storage, vip, ingress, acme) is
+removed from the hosts: its services, containers, configs and mounts. Its
+data (GlusterFS volumes and bricks, the controller's ACME account) stays on
+disk unless --remove-data, which asks for the cluster's name first (--yes
+answers for you; without a terminal and without --yes apply stops, exit 2).
+skep plan --remove-data shows what would go.`,
 		Example: `  skep apply -f cluster.yaml
   skep apply -f cluster.yaml --accept-new-host-keys   # first contact: trust and record host keys
-  skep apply                                          # the lab's cluster file`,
+  skep apply                                          # the lab's cluster file
+  skep apply --remove-data                            # also delete removed sections' data (asks first)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := o.src.load()
 			if err != nil {
 				return err
 			}
+			if o.removeData {
+				if err := confirmRemoveData(cmd.InOrStdin(), cmd.ErrOrStderr(), isTerminal(os.Stdin), c.Name, o.yes); err != nil {
+					return err
+				}
+			}
 			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, g.verbose, true)
 		},
 	}
 	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it (a changed key is always refused)")
+	cmd.Flags().BoolVar(&o.removeData, "remove-data", false, "also delete the data of sections removed from the cluster file: GlusterFS volumes and bricks, the controller's ACME state (asks for the cluster's name)")
+	cmd.Flags().BoolVar(&o.yes, "yes", false, "confirm --remove-data without being asked")
 	return cmd
 }
 
@@ -57,7 +75,8 @@ func NewPlanCommand(g *globals) *cobra.Command {
 		Short: "Show what apply would change, host by host, changing nothing",
 		Long: `plan runs the same code as apply with the gate closed: it connects, gathers
 facts and prints each change apply would make, with the reason. It changes
-nothing on any host.`,
+nothing on any host. With --remove-data it also shows the data apply
+--remove-data would delete for sections removed from the cluster file.`,
 		Example: `  skep plan -f cluster.yaml
   skep plan --output json | jq '.steps | length'`,
 		Args: cobra.NoArgs,
@@ -72,6 +91,7 @@ nothing on any host.`,
 	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	cmd.Flags().BoolVar(&o.removeData, "remove-data", false, "plan as apply --remove-data: also show the data of removed sections that would be deleted")
 	return cmd
 }
 
@@ -92,7 +112,7 @@ func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOpt
 	}
 	p := newProgress(logw)
 	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Verbose: verbose, Logf: p.hostf,
-		SecretDir: secretDir(c)})
+		SecretDir: secretDir(c), RemoveData: o.removeData})
 	if err != nil {
 		return err
 	}
