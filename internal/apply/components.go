@@ -28,6 +28,7 @@ func components() []component {
 			problems: storageProblems,
 			images:   func(c *config.Cluster) map[string][]skimage.Recipe { return onHostsOf(c.BrickHosts(), glusterdRecipe) },
 			phases:   []phase{{"storage", planStorage}, {"system storage", planSystemStorage}},
+			remove:   planRemoveStorage,
 			status:   &status.StorageSection,
 		},
 		{
@@ -45,6 +46,7 @@ func components() []component {
 			declared: func(c *config.Cluster) bool { return c.Ingress != nil },
 			images:   ingressImages,
 			phases:   []phase{{"ingress", planIngress}},
+			remove:   planRemoveIngress,
 			status:   &status.IngressSection,
 		},
 		{
