@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +10,9 @@ import (
 	"time"
 )
 
-// TestFoundation: healthy after up, converged re-apply and plan, bad input,
-// node loss and return, leader loss. (Up and down are in TestMain.)
+// TestFoundation: healthy after up, a converged re-apply restarts no engine,
+// bad input, node loss and return, leader loss. (Up and down are in
+// TestMain; plan on the converged lab is in TestPlanMatchesApply.)
 func TestFoundation(t *testing.T) {
 	l := theLab(t)
 	waitHealthy(t, 2*time.Minute)
@@ -64,19 +64,6 @@ func TestFoundation(t *testing.T) {
 			t.Fatalf("an engine was restarted by a no-op apply:\nbefore %s\nafter  %s", before, after)
 		}
 		t.Logf("second apply: %.1fs (lab up with first apply: %.1fs)", r.elapsed.Seconds(), upElapsed.Seconds())
-	})
-
-	t.Run("plan on a converged cluster lists nothing", func(t *testing.T) {
-		r := mustSkep(t, time.Minute, "plan", "--lab", labName, "--output", "json")
-		var p struct {
-			Steps []json.RawMessage `json:"steps"`
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
-			t.Fatalf("plan JSON: %v\n%s", err, r.stdout)
-		}
-		if p.Steps == nil || len(p.Steps) != 0 {
-			t.Fatalf("plan lists steps: %s", r.stdout)
-		}
 	})
 
 	t.Run("bad cluster file is refused before any contact", func(t *testing.T) { badInput(t, l.ClusterFile) })
