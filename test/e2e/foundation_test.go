@@ -69,16 +69,17 @@ func TestFoundation(t *testing.T) {
 	t.Run("bad cluster file is refused before any contact", func(t *testing.T) { badInput(t, l.ClusterFile) })
 
 	t.Run("non-leader lost and back", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		s, _ := status(t)
 		victim := s.nonLeader()
-		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
+		restart := inflict(t, "kill", "start", victim)
 		took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
 			s, r := status(t)
 			st, _ := s.node(victim)
 			return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum && !s.Healthy, st
 		})
 		t.Logf("%s shown down after %.1fs (status exit 1, quorum kept)", victim, took.Seconds())
-		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, victim)
+		restart()
 		took = eventually(t, 3*time.Minute, "healthy again without apply", func() (bool, string) {
 			s, r := status(t)
 			return r.code == 0 && s.Healthy, strings.Join(s.Problems, "; ")
@@ -88,6 +89,7 @@ func TestFoundation(t *testing.T) {
 
 	for _, f := range []struct{ fault, undo, done string }{{"pause", "unpause", "frozen"}, {"partition", "heal", "cut off"}} {
 		t.Run("non-leader "+f.done+" and back", func(t *testing.T) {
+			waitHealthy(t, 3*time.Minute)
 			s, _ := status(t)
 			victim := ""
 			for _, n := range s.Nodes {
@@ -95,32 +97,33 @@ func TestFoundation(t *testing.T) {
 					victim = n.Name
 				}
 			}
-			mustSkep(t, 30*time.Second, "lab", f.fault, "--name", labName, victim)
+			undo := inflict(t, f.fault, f.undo, victim)
 			took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
 				s, r := status(t)
 				st, _ := s.node(victim)
 				return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum, st
 			})
 			t.Logf("%s %s: shown down after %.1fs, quorum kept", victim, f.done, took.Seconds())
-			mustSkep(t, 30*time.Second, "lab", f.undo, "--name", labName, victim)
+			undo()
 			waitHealthy(t, 3*time.Minute)
 		})
 	}
 
 	t.Run("leader lost: a new leader within 30s", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		s, _ := status(t)
 		old := s.leader()
 		if old == "" {
 			t.Fatal("no leader")
 		}
-		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, old)
+		restart := inflict(t, "kill", "start", old)
 		took := eventually(t, 30*time.Second, "new leader", func() (bool, string) {
 			s, _ := status(t)
 			l := s.leader()
 			return l != "" && l != old && s.Swarm != nil && s.Swarm.Quorum, "leader=" + l
 		})
 		t.Logf("new leader after %.1fs (stock swarm settings)", took.Seconds())
-		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, old)
+		restart()
 		waitHealthy(t, 3*time.Minute)
 	})
 }

@@ -329,3 +329,18 @@ func docker(t *testing.T, args ...string) string {
 	}
 	return string(bytes.TrimSpace(out))
 }
+
+// inflict applies a lab fault (kill, pause, partition) to node and returns
+// the undo (start, unpause, heal). The undo also runs when the test ends
+// without it, so a subtest that fails in between leaves the lab whole for
+// the next one; run twice, it acts once.
+func inflict(t *testing.T, fault, undo, node string) (restore func()) {
+	t.Helper()
+	mustSkep(t, 30*time.Second, "lab", fault, "--name", labName, node)
+	var once sync.Once
+	restore = func() {
+		once.Do(func() { mustSkep(t, 30*time.Second, "lab", undo, "--name", labName, node) })
+	}
+	t.Cleanup(restore)
+	return restore
+}
