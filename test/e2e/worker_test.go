@@ -172,4 +172,3 @@ func dropHost(t *testing.T, data []byte, name string) []byte {
 	}
 	return out
 }
-
