@@ -2,7 +2,9 @@
 
 // Package e2e runs skep end to end on a real lab: machine-like node
 // containers with their own Docker engines, driven over SSH. One lab is
-// shared by the scenarios, in order; faults are undone before the next.
+// shared by the scenarios, in order; each subtest starts from a healthy lab
+// and undoes its faults. The last test (TestWorkerLab) takes it down and
+// brings up a lab of its own: one lab at a time on the machine.
 package e2e
 
 import (
