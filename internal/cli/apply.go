@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -45,7 +44,8 @@ skep plan --remove-data shows what would go.`,
 		Example: `  skep apply -f cluster.yaml
   skep apply -f cluster.yaml --accept-new-host-keys   # first contact: trust and record host keys
   skep apply                                          # the lab's cluster file
-  skep apply --remove-data                            # also delete removed sections' data (asks first)`,
+  skep apply --remove-data                            # also delete removed sections' data (asks first)
+  skep apply --output json | jq -r '.steps[].action'  # the steps run, as JSON`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := o.src.load()
@@ -57,13 +57,14 @@ skep plan --remove-data shows what would go.`,
 					return err
 				}
 			}
-			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, g.verbose, true)
+			return runApply(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), c, o, g.verbose, true)
 		},
 	}
 	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it (a changed key is always refused)")
 	cmd.Flags().BoolVar(&o.removeData, "remove-data", false, "also delete the data of sections removed from the cluster file: GlusterFS volumes and bricks, the controller's ACME state (asks for the cluster's name)")
 	cmd.Flags().BoolVar(&o.yes, "yes", false, "confirm --remove-data without being asked")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json (the steps run; progress lines then go to stderr)")
 	return cmd
 }
 
@@ -85,12 +86,12 @@ nothing on any host. With --remove-data it also shows the data apply
 			if err != nil {
 				return err
 			}
-			return runApply(cmd.Context(), cmd.OutOrStdout(), c, o, g.verbose, false)
+			return runApply(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), c, o, g.verbose, false)
 		},
 	}
 	o.src.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.acceptNewHostKeys, "accept-new-host-keys", false, "trust hosts whose key is not in known_hosts yet and record it")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json (the steps; progress lines then go to stderr)")
 	cmd.Flags().BoolVar(&o.removeData, "remove-data", false, "plan as apply --remove-data: also show the data of removed sections that would be deleted")
 	return cmd
 }
@@ -102,13 +103,10 @@ func secretDir(c *config.Cluster) string {
 	return filepath.Join(lab.Home(), "clusters", c.Name)
 }
 
-func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOptions, verbose, wet bool) error {
-	if o.output != "" && o.output != "text" && o.output != "json" {
-		return badInput(fmt.Errorf("--output %q: use text or json", o.output), "")
-	}
-	logw := out
-	if o.output == "json" {
-		logw = io.Discard
+func runApply(ctx context.Context, out, errOut io.Writer, c *config.Cluster, o *applyOptions, verbose, wet bool) error {
+	logw, err := outputFormat(o.output, out, errOut)
+	if err != nil {
+		return err
 	}
 	p := newProgress(logw)
 	res, err := apply.Run(ctx, apply.Options{Cluster: c, Wet: wet, AcceptNewHostKeys: o.acceptNewHostKeys, Verbose: verbose, Logf: p.hostf,
@@ -117,13 +115,7 @@ func runApply(ctx context.Context, out io.Writer, c *config.Cluster, o *applyOpt
 		return err
 	}
 	if o.output == "json" {
-		steps := res.Steps
-		if steps == nil {
-			steps = []apply.Step{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"cluster": c.Name, "steps": steps, "warnings": res.Warnings})
+		return writeApplyJSON(out, c.Name, res, wet)
 	}
 	switch {
 	case len(res.Steps) == 0:

@@ -59,6 +59,7 @@ type labUpOptions struct {
 	name         string
 	nodes        int
 	noApply      bool
+	warmImages   bool
 	storageMount string
 }
 
@@ -88,7 +89,7 @@ stopped nodes and applies again.`,
 			defer cli.Close()
 			out := cmd.OutOrStdout()
 			p := newProgress(out)
-			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, StorageMount: o.storageMount, Logf: p.logf, WarmImages: !o.noApply})
+			l, err := lab.Up(cmd.Context(), cli, lab.UpOptions{Name: o.name, Nodes: o.nodes, StorageMount: o.storageMount, Logf: p.logf, WarmImages: !o.noApply || o.warmImages})
 			if err != nil {
 				return err
 			}
@@ -112,6 +113,9 @@ stopped nodes and applies again.`,
 	cmd.Flags().StringVar(&o.name, "name", "skep", "lab name (containers are NAME-node1..N)")
 	cmd.Flags().IntVar(&o.nodes, "nodes", 3, "number of nodes; the first 3 are managers")
 	cmd.Flags().BoolVar(&o.noApply, "no-apply", false, "only create the machines and the cluster file")
+	// A caller that applies next on its own (skep plan first, say) still
+	// wants the long image builds to overlap the nodes' start.
+	cmd.Flags().BoolVar(&o.warmImages, "warm-images", false, "with --no-apply: still build the images apply will need while the nodes start")
 	cmd.Flags().StringVar(&o.storageMount, "storage-mount", "", "storage.mount of the lab's cluster file (default "+config.DefaultStorageMount+"; kept by later runs)")
 	return cmd
 }

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +10,9 @@ import (
 	"time"
 )
 
-// TestFoundation: healthy after up, converged re-apply and plan, bad input,
-// node loss and return, leader loss. (Up and down are in TestMain.)
+// TestFoundation: healthy after up, a converged re-apply restarts no engine,
+// bad input, node loss and return, leader loss. (Up and down are in
+// TestMain; plan on the converged lab is in TestPlanMatchesApply.)
 func TestFoundation(t *testing.T) {
 	l := theLab(t)
 	waitHealthy(t, 2*time.Minute)
@@ -66,32 +66,20 @@ func TestFoundation(t *testing.T) {
 		t.Logf("second apply: %.1fs (lab up with first apply: %.1fs)", r.elapsed.Seconds(), upElapsed.Seconds())
 	})
 
-	t.Run("plan on a converged cluster lists nothing", func(t *testing.T) {
-		r := mustSkep(t, time.Minute, "plan", "--lab", labName, "--output", "json")
-		var p struct {
-			Steps []json.RawMessage `json:"steps"`
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
-			t.Fatalf("plan JSON: %v\n%s", err, r.stdout)
-		}
-		if p.Steps == nil || len(p.Steps) != 0 {
-			t.Fatalf("plan lists steps: %s", r.stdout)
-		}
-	})
-
 	t.Run("bad cluster file is refused before any contact", func(t *testing.T) { badInput(t, l.ClusterFile) })
 
 	t.Run("non-leader lost and back", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		s, _ := status(t)
 		victim := s.nonLeader()
-		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
+		restart := inflict(t, "kill", "start", victim)
 		took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
 			s, r := status(t)
 			st, _ := s.node(victim)
 			return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum && !s.Healthy, st
 		})
 		t.Logf("%s shown down after %.1fs (status exit 1, quorum kept)", victim, took.Seconds())
-		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, victim)
+		restart()
 		took = eventually(t, 3*time.Minute, "healthy again without apply", func() (bool, string) {
 			s, r := status(t)
 			return r.code == 0 && s.Healthy, strings.Join(s.Problems, "; ")
@@ -101,6 +89,7 @@ func TestFoundation(t *testing.T) {
 
 	for _, f := range []struct{ fault, undo, done string }{{"pause", "unpause", "frozen"}, {"partition", "heal", "cut off"}} {
 		t.Run("non-leader "+f.done+" and back", func(t *testing.T) {
+			waitHealthy(t, 3*time.Minute)
 			s, _ := status(t)
 			victim := ""
 			for _, n := range s.Nodes {
@@ -108,32 +97,33 @@ func TestFoundation(t *testing.T) {
 					victim = n.Name
 				}
 			}
-			mustSkep(t, 30*time.Second, "lab", f.fault, "--name", labName, victim)
+			undo := inflict(t, f.fault, f.undo, victim)
 			took := eventually(t, 60*time.Second, victim+" shown down", func() (bool, string) {
 				s, r := status(t)
 				st, _ := s.node(victim)
 				return st == "down" && r.code == 1 && s.Swarm != nil && s.Swarm.Quorum, st
 			})
 			t.Logf("%s %s: shown down after %.1fs, quorum kept", victim, f.done, took.Seconds())
-			mustSkep(t, 30*time.Second, "lab", f.undo, "--name", labName, victim)
+			undo()
 			waitHealthy(t, 3*time.Minute)
 		})
 	}
 
 	t.Run("leader lost: a new leader within 30s", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		s, _ := status(t)
 		old := s.leader()
 		if old == "" {
 			t.Fatal("no leader")
 		}
-		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, old)
+		restart := inflict(t, "kill", "start", old)
 		took := eventually(t, 30*time.Second, "new leader", func() (bool, string) {
 			s, _ := status(t)
 			l := s.leader()
 			return l != "" && l != old && s.Swarm != nil && s.Swarm.Quorum, "leader=" + l
 		})
 		t.Logf("new leader after %.1fs (stock swarm settings)", took.Seconds())
-		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, old)
+		restart()
 		waitHealthy(t, 3*time.Minute)
 	})
 }

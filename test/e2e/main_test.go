@@ -2,7 +2,9 @@
 
 // Package e2e runs skep end to end on a real lab: machine-like node
 // containers with their own Docker engines, driven over SSH. One lab is
-// shared by the scenarios, in order; faults are undone before the next.
+// shared by the scenarios, in order; each subtest starts from a healthy lab
+// and undoes its faults. The last test (TestWorkerLab) takes it down and
+// brings up a lab of its own: one lab at a time on the machine.
 package e2e
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +62,8 @@ func TestMain(m *testing.M) {
 	os.Unsetenv("SKEP_CLUSTER")
 	code := runWithLab(m)
 	if os.Getenv("SKEP_E2E_KEEP") == "" {
-		if err := downAndCheck(); err != nil {
+		// TestWorkerLab, the last test, may have taken the lab down already.
+		if err := downShared(); err != nil {
 			fmt.Fprintln(os.Stderr, "FAIL: lab down:", err)
 			code = 1
 		}
@@ -68,35 +72,59 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// upElapsed is how long the shared lab took to come up (first apply included).
+// upElapsed is how long the shared lab took to come up (plan and first
+// apply included).
 var upElapsed time.Duration
 
 // runWithLab brings up the one lab every scenario shares, then runs them.
+// The machines come up without apply; plan and then apply run on the fresh
+// lab here, so TestPlanMatchesApply can compare what one listed with what
+// the other did. --warm-images keeps the image builds overlapping the
+// nodes' start, as a plain lab up does.
 func runWithLab(m *testing.M) int {
 	start := time.Now()
-	up := exec.Command(skepBin, "lab", "up", "--name", labName, "--storage-mount", labStorageMount)
+	up := exec.Command(skepBin, "lab", "up", "--name", labName, "--storage-mount", labStorageMount, "--no-apply", "--warm-images")
 	up.Stdout, up.Stderr = os.Stdout, os.Stderr
 	if err := up.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: skep lab up:", err)
 		return 1
 	}
+	fmt.Printf("lab machines up: %.1fs\n", time.Since(start).Seconds())
+	freshPlan = runStepsOnce(5*time.Minute, "plan", "--lab", labName, "--output", "json")
+	freshApply = runStepsOnce(20*time.Minute, "apply", "--lab", labName, "--output", "json")
+	if freshApply.err != "" {
+		fmt.Fprintln(os.Stderr, "FAIL: first apply:", freshApply.err)
+		return 1
+	}
 	upElapsed = time.Since(start)
-	fmt.Printf("lab up (image cached or built, first apply included): %.1fs\n", upElapsed.Seconds())
+	fmt.Printf("lab up (image cached or built, plan and first apply included): %.1fs\n", upElapsed.Seconds())
 	// Before any scenario touches the lab: what a user sees first.
 	firstStatus = statusOnce()
 	return m.Run()
 }
 
-// downAndCheck removes the lab and checks that nothing labelled with it
+// downShared takes the shared lab down once, whoever asks first: the last
+// test (which needs the machine to itself) or TestMain.
+var (
+	sharedDownOnce sync.Once
+	sharedDownErr  error
+)
+
+func downShared() error {
+	sharedDownOnce.Do(func() { sharedDownErr = downAndCheck(labName) })
+	return sharedDownErr
+}
+
+// downAndCheck removes a lab and checks that nothing labelled with it
 // remains: no container, network or volume.
-func downAndCheck() error {
-	down := exec.Command(skepBin, "lab", "down", "--name", labName)
+func downAndCheck(name string) error {
+	down := exec.Command(skepBin, "lab", "down", "--name", name)
 	down.Stdout, down.Stderr = os.Stdout, os.Stderr
 	if err := down.Run(); err != nil {
 		return err
 	}
 	for _, kind := range []string{"ps -a", "network ls", "volume ls"} {
-		args := append(strings.Fields(kind), "-q", "--filter", "label=skep.lab="+labName)
+		args := append(strings.Fields(kind), "-q", "--filter", "label=skep.lab="+name)
 		out, err := exec.Command("docker", args...).Output()
 		if err != nil {
 			return err
@@ -105,10 +133,10 @@ func downAndCheck() error {
 			return fmt.Errorf("docker %s still lists %s", kind, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(os.Getenv("SKEP_HOME"), "labs", labName)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(os.Getenv("SKEP_HOME"), "labs", name)); !os.IsNotExist(err) {
 		return fmt.Errorf("the lab's state directory remains")
 	}
-	fmt.Println("PASS: lab down left no container, network, volume or state file")
+	fmt.Printf("PASS: lab %s down left no container, network, volume or state file\n", name)
 	return nil
 }
 
@@ -137,17 +165,23 @@ func labCluster(t *testing.T) *config.Cluster {
 
 func theLab(t *testing.T) labInfo {
 	t.Helper()
+	return labNamed(t, labName)
+}
+
+// labNamed is any lab of this run's SKEP_HOME, as lab ls describes it.
+func labNamed(t *testing.T, name string) labInfo {
+	t.Helper()
 	r := mustSkep(t, 10*time.Second, "lab", "ls", "--output", "json")
 	var labs []labInfo
 	if err := json.Unmarshal([]byte(r.stdout), &labs); err != nil {
 		t.Fatalf("lab ls: %v\n%s", err, r.stdout)
 	}
 	for _, l := range labs {
-		if l.Name == labName {
+		if l.Name == name {
 			return l
 		}
 	}
-	t.Fatalf("lab %s not listed: %s", labName, r.stdout)
+	t.Fatalf("lab %s not listed: %s", name, r.stdout)
 	return labInfo{}
 }
 
@@ -229,7 +263,14 @@ type statusReport struct {
 
 func status(t *testing.T) (statusReport, result) {
 	t.Helper()
-	r := skep(t, 30*time.Second, "status", "--lab", labName, "--output", "json")
+	return statusOf(t, "--lab", labName)
+}
+
+// statusOf is status of the cluster the arguments name (--lab NAME or
+// -f FILE).
+func statusOf(t *testing.T, cluster ...string) (statusReport, result) {
+	t.Helper()
+	r := skep(t, 30*time.Second, append([]string{"status", "--output", "json"}, cluster...)...)
 	var s statusReport
 	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatalf("status JSON: %v\n%s\n%s", err, r.stdout, r.stderr)
@@ -289,4 +330,19 @@ func docker(t *testing.T, args ...string) string {
 		t.Fatalf("docker %v: %v\n%s", args, err, out)
 	}
 	return string(bytes.TrimSpace(out))
+}
+
+// inflict applies a lab fault (kill, pause, partition) to node and returns
+// the undo (start, unpause, heal). The undo also runs when the test ends
+// without it, so a subtest that fails in between leaves the lab whole for
+// the next one; run twice, it acts once.
+func inflict(t *testing.T, fault, undo, node string) (restore func()) {
+	t.Helper()
+	mustSkep(t, 30*time.Second, "lab", fault, "--name", labName, node)
+	var once sync.Once
+	restore = func() {
+		once.Do(func() { mustSkep(t, 30*time.Second, "lab", undo, "--name", labName, node) })
+	}
+	t.Cleanup(restore)
+	return restore
 }

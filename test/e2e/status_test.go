@@ -12,7 +12,7 @@ import (
 )
 
 // firstStatus is the first `skep status --output json` after the suite's
-// `lab up` returned, taken by runWithLab before any scenario ran.
+// first apply returned, taken by runWithLab before any scenario ran.
 var firstStatus result
 
 // statusOnce runs one status call outside any test (no *testing.T yet);
@@ -32,7 +32,7 @@ type statusUnknown struct {
 }
 
 // TestStatusFirstAfterUp: apply ends only when status says healthy, so
-// the first status after lab up is healthy, first try (no polling).
+// the first status after the lab's first apply is healthy, first try (no polling).
 func TestStatusFirstAfterUp(t *testing.T) {
 	r := firstStatus
 	var s statusReport

@@ -89,6 +89,7 @@ func TestStorage(t *testing.T) {
 	})
 
 	t.Run("a file written on node1 is read on node2 and node3", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		f := mount + "/e2e-" + run + "-hello.txt"
 		want := "hello from node1 " + run
 		mustOnNode(t, "node1", 30*time.Second, fmt.Sprintf("echo '%s' > %s && sync", want, f))
@@ -102,7 +103,8 @@ func TestStorage(t *testing.T) {
 	t.Run("a killed node comes back and heals 100 files", func(t *testing.T) {
 		victim := "node3"
 		dir := mount + "/e2e-" + run + "-heal"
-		mustSkep(t, 30*time.Second, "lab", "kill", "--name", labName, victim)
+		waitHealthy(t, 3*time.Minute)
+		restart := inflict(t, "kill", "start", victim)
 		write := time.Now()
 		sums := mustOnNode(t, "node1", 2*time.Minute, fmt.Sprintf(
 			`set -e; mkdir -p %[1]s; cd %[1]s; for i in $(seq 1 100); do head -c $((4096 + i * 37)) /dev/urandom > f$i; done; sync; sha256sum f* | sort -k2`, dir))
@@ -110,7 +112,7 @@ func TestStorage(t *testing.T) {
 		if n := len(strings.Split(sums, "\n")); n != 100 {
 			t.Fatalf("%d checksums", n)
 		}
-		mustSkep(t, 30*time.Second, "lab", "start", "--name", labName, victim)
+		restart()
 		started := time.Now()
 		took := eventually(t, 60*time.Second, "storage healed after "+victim+" started", func() (bool, string) {
 			return storageSettled(t)
@@ -128,9 +130,10 @@ func TestStorage(t *testing.T) {
 	t.Run("a frozen node stalls writes and reads for under 10s", func(t *testing.T) {
 		victim := "node3"
 		f := mount + "/e2e-" + run + "-frozen.bin"
-		mustSkep(t, 30*time.Second, "lab", "pause", "--name", labName, victim)
+		waitHealthy(t, 3*time.Minute)
+		thaw := inflict(t, "pause", "unpause", victim)
 		defer func() {
-			mustSkep(t, 30*time.Second, "lab", "unpause", "--name", labName, victim)
+			thaw()
 			took := eventually(t, 2*time.Minute, "storage settled after unpause", func() (bool, string) { return storageSettled(t) })
 			t.Logf("storage settled %.1fs after unpause", took.Seconds())
 			waitHealthy(t, 3*time.Minute)
@@ -152,6 +155,7 @@ func TestStorage(t *testing.T) {
 	})
 
 	t.Run("apply on a converged cluster changes no storage", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		r := mustSkep(t, 3*time.Minute, "plan", "--lab", labName, "--output", "json")
 		var p struct {
 			Steps []struct{ Host, Phase, Action string } `json:"steps"`
@@ -171,6 +175,7 @@ func TestStorage(t *testing.T) {
 	})
 
 	t.Run("restarting one node's glusterd keeps the volume healthy", func(t *testing.T) {
+		waitHealthy(t, 3*time.Minute)
 		f := mount + "/e2e-" + run + "-restart.txt"
 		mustOnNode(t, "node2", time.Minute, "docker restart skep-glusterd >/dev/null")
 		mustOnNode(t, "node1", 30*time.Second, "echo during-restart > "+f)
@@ -185,6 +190,13 @@ func TestStorage(t *testing.T) {
 	t.Run("a lost brick is rebuilt only when asked", func(t *testing.T) {
 		victim := "node3"
 		lost := "/var/lib/skep/brick.lost-" + run
+		// Files of its own, on every brick before one is lost, which the
+		// rebuilt brick must get back.
+		eventually(t, 2*time.Minute, "storage settled before the brick is lost", func() (bool, string) { return storageSettled(t) })
+		dir := mount + "/e2e-" + run + "-rebuild"
+		want := mustOnNode(t, "node1", 2*time.Minute, fmt.Sprintf(
+			`set -e; mkdir -p %[1]s; cd %[1]s; for i in $(seq 1 20); do head -c $((4096 + i * 37)) /dev/urandom > f$i; done; sync; sha256sum f* | sort -k2`, dir))
+		eventually(t, time.Minute, "the files on every brick", func() (bool, string) { return storageSettled(t) })
 		// The old brick is moved aside, not deleted: a replaced disk.
 		mustOnNode(t, victim, time.Minute, "docker stop skep-glusterd >/dev/null && mv /var/lib/skep/brick "+lost+" && docker start skep-glusterd >/dev/null")
 		eventually(t, 60*time.Second, "status reports the lost brick offline", func() (bool, string) {
@@ -210,9 +222,10 @@ func TestStorage(t *testing.T) {
 		}
 		took := eventually(t, 2*time.Minute, "storage healed after the rebuild", func() (bool, string) { return storageSettled(t) })
 		t.Logf("rebuilt brick healed %.1fs after apply", took.Seconds())
-		dir := filepath.Base(mount + "/e2e-" + run + "-heal")
-		want := mustOnNode(t, "node1", 30*time.Second, "cd "+mount+"/"+dir+" && sha256sum f* | sort -k2")
-		got := mustOnNode(t, victim, 30*time.Second, "cd /var/lib/skep/brick/"+dir+" && sha256sum f* | sort -k2")
+		if got := mustOnNode(t, "node1", 30*time.Second, "cd "+dir+" && sha256sum f* | sort -k2"); got != want {
+			t.Fatalf("the volume's files changed across the rebuild")
+		}
+		got := mustOnNode(t, victim, 30*time.Second, "cd /var/lib/skep/brick/"+filepath.Base(dir)+" && sha256sum f* | sort -k2")
 		if got != want {
 			t.Fatalf("the rebuilt brick on %s differs from the volume", victim)
 		}

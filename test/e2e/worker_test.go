@@ -1,0 +1,174 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"skep/internal/config"
+)
+
+// TestWorkerLab runs last: its file sorts last and Go runs tests in source
+// order. It takes the shared lab down first (the machine runs one lab at a
+// time), then brings up a lab of its own with three managers and a worker:
+// the first status is healthy, the worker runs none of skep's node services
+// but has the storage mount; dropped from a copy of the cluster file, the
+// worker is drained and removed from the swarm by apply, and the cluster is
+// healthy without it.
+func TestWorkerLab(t *testing.T) {
+	if os.Getenv("SKEP_E2E_KEEP") != "" {
+		t.Skip("SKEP_E2E_KEEP keeps the shared lab up; this test needs it down (one lab at a time)")
+	}
+	if f := flag.Lookup("test.shuffle"); f != nil && f.Value.String() != "off" {
+		t.Fatal("TestWorkerLab takes the shared lab down, so it must run last: run without -shuffle")
+	}
+	if err := downShared(); err != nil {
+		t.Fatalf("the shared lab must be down before the worker lab is up: %v", err)
+	}
+	name := labName + "-w"
+	down := false
+	t.Cleanup(func() {
+		if !down {
+			if err := downAndCheck(name); err != nil {
+				t.Errorf("lab down %s: %v", name, err)
+			}
+		}
+	})
+	up := mustSkep(t, 30*time.Minute, "lab", "up", "--name", name, "--nodes", "4", "--storage-mount", labStorageMount)
+	t.Logf("lab %s (3 managers, 1 worker) up with its first apply in %.1fs", name, up.elapsed.Seconds())
+
+	l := labNamed(t, name)
+	c, err := config.Load(l.ClusterFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := c.Workers()
+	if len(workers) != 1 || len(c.Managers()) != 3 || c.Storage == nil {
+		t.Fatalf("lab %s: %d managers, workers %v, storage %v; want 3, one worker, storage", name, len(c.Managers()), workers, c.Storage)
+	}
+	worker := workers[0].Name
+	onWorker := func(args ...string) string {
+		return docker(t, append([]string{"exec", name + "-" + worker}, args...)...)
+	}
+	onManager := func(args ...string) string {
+		return docker(t, append([]string{"exec", name + "-" + c.FirstManager().Name}, args...)...)
+	}
+
+	t.Run("first status healthy, the worker in it", func(t *testing.T) {
+		s, r := statusOf(t, "--lab", name)
+		if r.code != 0 || !s.Healthy {
+			t.Fatalf("first status after lab up: exit %d, healthy %v, problems %q", r.code, s.Healthy, s.Problems)
+		}
+		if s.Swarm == nil || s.Swarm.Managers != 3 || len(s.Nodes) != 4 {
+			t.Fatalf("swarm %+v, %d nodes; want 3 managers of 4 nodes", s.Swarm, len(s.Nodes))
+		}
+		for _, n := range s.Nodes {
+			if n.Name == worker && (n.Role != "worker" || n.State != "ready") {
+				t.Errorf("%s: role %s, state %s; want a ready worker", worker, n.Role, n.State)
+			}
+		}
+	})
+
+	t.Run("the worker runs no node service but has the storage mount", func(t *testing.T) {
+		names := onWorker("docker", "ps", "--format", "{{.Names}}")
+		tasks := onManager("docker", "node", "ps", worker, "--filter", "desired-state=running", "--format", "{{.Name}}")
+		for _, n := range strings.Fields(names + "\n" + tasks) {
+			for _, svc := range []string{"glusterd", "keepalived", "traefik"} {
+				if strings.Contains(n, svc) {
+					t.Errorf("%s runs %s (container or task %s); only managers run it", worker, svc, n)
+				}
+			}
+		}
+		if fs := onWorker("findmnt", "-rn", "-o", "FSTYPE", "--mountpoint", c.Storage.Mount); fs != "fuse.glusterfs" {
+			t.Errorf("%s: %s is %q, want the GlusterFS volume mounted", worker, c.Storage.Mount, fs)
+		}
+	})
+
+	t.Run("dropped from the cluster file: drained and removed", func(t *testing.T) {
+		// A task on the worker, so that draining it has something to move.
+		tag := strings.TrimSpace(mustSkep(t, 5*time.Minute, "lab", "whoami", "ship", "--name", name).stdout)
+		onManager("docker", "service", "create", "--detach", "--quiet", "--name", "e2e-drain", "--mode", "global",
+			"--no-resolve-image", tag, "--port", "8080")
+		onDrainee := func() string {
+			return onWorker("docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=e2e-drain")
+		}
+		eventually(t, 2*time.Minute, "a task of e2e-drain running on "+worker, func() (bool, string) {
+			return onDrainee() != "", "none yet"
+		})
+
+		data, err := os.ReadFile(l.ClusterFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		without := filepath.Join(t.TempDir(), "cluster.yaml")
+		if err := os.WriteFile(without, dropHost(t, data, worker), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := mustSkep(t, 10*time.Minute, "apply", "-f", without)
+		if !strings.Contains(r.stdout, "remove node "+worker+" (") {
+			t.Errorf("apply did not say it removes %s:\n%s", worker, r.stdout)
+		}
+		if ids := onDrainee(); ids != "" {
+			t.Errorf("%s still runs e2e-drain's task (%s): it was not drained before it was removed", worker, ids)
+		}
+		hosts := strings.Fields(onManager("docker", "node", "ls", "--format", "{{.Hostname}}"))
+		if slices.Contains(hosts, worker) || len(hosts) != 3 {
+			t.Errorf("docker node ls after apply lists %v; want the 3 managers only", hosts)
+		}
+		s, sr := statusOf(t, "-f", without)
+		if sr.code != 0 || !s.Healthy {
+			t.Errorf("status without %s: exit %d, healthy %v, problems %q", worker, sr.code, s.Healthy, s.Problems)
+		}
+		if a := mustSkep(t, 3*time.Minute, "apply", "-f", without); !strings.Contains(a.stdout, "nothing to do") {
+			t.Errorf("a second apply without %s did something:\n%s", worker, a.stdout)
+		}
+	})
+
+	down = true
+	if err := downAndCheck(name); err != nil {
+		t.Fatalf("lab down %s: %v", name, err)
+	}
+}
+
+// dropHost is a cluster file without the host named name, everything else
+// (comments included) as it was.
+func dropHost(t *testing.T, data []byte, name string) []byte {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		t.Fatalf("cluster file: %v", err)
+	}
+	root := doc.Content[0]
+	dropped := false
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "hosts" {
+			continue
+		}
+		hosts := root.Content[i+1]
+		hosts.Content = slices.DeleteFunc(hosts.Content, func(h *yaml.Node) bool {
+			for j := 0; j+1 < len(h.Content); j += 2 {
+				if h.Content[j].Value == "name" && h.Content[j+1].Value == name {
+					dropped = true
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if !dropped {
+		t.Fatalf("no host %s in the cluster file:\n%s", name, data)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
