@@ -43,7 +43,7 @@ type Result struct {
 type env struct {
 	opts    Options
 	cluster *config.Cluster
-	hosts   map[string]*host.Host
+	hosts   map[string]host.Node
 	facts   *ClusterFacts
 	gate    *gate
 	result  *Result
@@ -78,8 +78,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return e.result, err
 	}
-	e.hosts = hosts
-	if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+	e.hosts = nodes(hosts)
+	if e.facts, err = gatherFacts(ctx, e.hosts); err != nil {
 		return e.result, err
 	}
 	if opts.Verbose {
@@ -107,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		if opts.Wet && len(steps) > 0 {
 			// Later phases plan from what is true now, not before.
-			if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+			if e.facts, err = gatherFacts(ctx, e.hosts); err != nil {
 				return e.result, err
 			}
 		}
@@ -136,6 +136,16 @@ func phases() []phase {
 
 func connect(ctx context.Context, c *config.Cluster, acceptNew bool) (map[string]*host.Host, error) {
 	return host.DialAll(ctx, host.Targets(c, acceptNew, 10*time.Second))
+}
+
+// nodes is the connected hosts as the steps use them: through host.Node,
+// which tests fake.
+func nodes(hosts map[string]*host.Host) map[string]host.Node {
+	out := make(map[string]host.Node, len(hosts))
+	for name, h := range hosts {
+		out[name] = h
+	}
+	return out
 }
 
 func closeAll(hosts map[string]*host.Host) {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/docker/docker/client"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -24,6 +25,15 @@ type Runner interface {
 }
 
 var _ Runner = (*Host)(nil)
+
+// Node is a Runner that also reaches the host's Docker engine: all that
+// apply needs of a host, so its steps can run against a fake in tests.
+type Node interface {
+	Runner
+	Docker(ctx context.Context) (client.APIClient, error)
+}
+
+var _ Node = (*Host)(nil)
 
 // ExecOption changes how Exec runs a command.
 type ExecOption func(*execOptions)
