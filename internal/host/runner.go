@@ -58,6 +58,17 @@ func WithStdout(w io.Writer) ExecOption {
 	return func(o *execOptions) { o.stdout = w }
 }
 
+// ExecStreams says what opts set: the reader fed to the command's stdin
+// and the writer its stdout streams to, nil when unset. Runners outside
+// this package (test fakes) read their options through it.
+func ExecStreams(opts ...ExecOption) (stdin io.Reader, stdout io.Writer) {
+	var o execOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.stdin, o.stdout
+}
+
 // stderrTail is how much of a failed command's stderr an ExecError keeps.
 const stderrTail = 2048
 
