@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"skep/internal/config"
 	"skep/internal/host"
 )
@@ -48,7 +46,6 @@ type env struct {
 	gate    *gate
 	result  *Result
 	images  images
-	mgr     client.APIClient // tests only: the manager cluster-wide steps use
 }
 
 func (e *env) logf(hostName, format string, args ...any) {
