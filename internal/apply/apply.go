@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"skep/internal/config"
 	"skep/internal/host"
 )
@@ -49,12 +47,11 @@ type Result struct {
 type env struct {
 	opts    Options
 	cluster *config.Cluster
-	hosts   map[string]*host.Host
+	hosts   map[string]host.Node
 	facts   *ClusterFacts
 	gate    *gate
 	result  *Result
 	images  images
-	mgr     client.APIClient // tests only: the manager cluster-wide steps use
 }
 
 func (e *env) logf(hostName, format string, args ...any) {
@@ -84,8 +81,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return e.result, err
 	}
-	e.hosts = hosts
-	if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+	e.hosts = nodes(hosts)
+	if e.facts, err = gatherFacts(ctx, e.hosts); err != nil {
 		return e.result, err
 	}
 	if opts.Verbose {
@@ -113,7 +110,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		if opts.Wet && len(steps) > 0 {
 			// Later phases plan from what is true now, not before.
-			if e.facts, err = gatherFacts(ctx, hosts); err != nil {
+			if e.facts, err = gatherFacts(ctx, e.hosts); err != nil {
 				return e.result, err
 			}
 		}
@@ -128,6 +125,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 func connect(ctx context.Context, c *config.Cluster, acceptNew bool) (map[string]*host.Host, error) {
 	return host.DialAll(ctx, host.Targets(c, acceptNew, 10*time.Second))
+}
+
+// nodes is the connected hosts as the steps use them: through host.Node,
+// which tests fake.
+func nodes(hosts map[string]*host.Host) map[string]host.Node {
+	out := make(map[string]host.Node, len(hosts))
+	for name, h := range hosts {
+		out[name] = h
+	}
+	return out
 }
 
 func closeAll(hosts map[string]*host.Host) {

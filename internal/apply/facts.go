@@ -71,7 +71,7 @@ fi
 `
 
 // gatherFacts collects facts from every host in parallel.
-func gatherFacts(ctx context.Context, hosts map[string]*host.Host) (*ClusterFacts, error) {
+func gatherFacts(ctx context.Context, hosts map[string]host.Node) (*ClusterFacts, error) {
 	all, err := onHosts(sortedHosts(hosts), func(name string) (*Facts, error) { return hostFacts(ctx, hosts[name]) })
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func gatherFacts(ctx context.Context, hosts map[string]*host.Host) (*ClusterFact
 	return cf, nil
 }
 
-func hostFacts(ctx context.Context, h *host.Host) (*Facts, error) {
+func hostFacts(ctx context.Context, h host.Node) (*Facts, error) {
 	sent := time.Now()
 	out, err := h.Sudo(ctx, factsScript)
 	rtt := time.Since(sent)

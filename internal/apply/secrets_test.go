@@ -9,18 +9,18 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"golang.org/x/crypto/bcrypt"
 
 	"skep/internal/config"
+	"skep/internal/host"
 	"skep/internal/ingress"
 )
 
 // recordingManager is a swarm manager that records the secrets created
-// through it; any other call panics (the embedded interface is nil), so a
-// step that does more than it says fails the test.
+// through it; calls other than fakeDocker's panic, so a step that does
+// more than it says fails the test.
 type recordingManager struct {
-	client.APIClient
+	*fakeDocker
 	secrets []swarm.SecretSpec
 }
 
@@ -37,10 +37,11 @@ func TestSecretsNeverInProgressLog(t *testing.T) {
 	c := testCluster("manager", "manager", "manager")
 	c.Ingress = &config.Ingress{API: true, APIPort: 8080}
 	var log strings.Builder
-	mgr := &recordingManager{}
+	mgr := &recordingManager{fakeDocker: &fakeDocker{sw: inSwarm("id-node1", true)}}
 	dir := filepath.Join(t.TempDir(), "secrets")
-	e := &env{cluster: c, facts: converged(c), result: &Result{}, mgr: mgr,
-		opts: Options{Wet: true, SecretDir: dir, Logf: func(h, f string, a ...any) { fmt.Fprintf(&log, h+": "+f+"\n", a...) }}}
+	e := &env{cluster: c, facts: converged(c), result: &Result{},
+		hosts: map[string]host.Node{"node1": &fakeNode{name: "node1", address: "127.0.0.11", docker: mgr}},
+		opts:  Options{Wet: true, SecretDir: dir, Logf: func(h, f string, a ...any) { fmt.Fprintf(&log, h+": "+f+"\n", a...) }}}
 	e.gate = &gate{wet: true, logf: e.logf, result: e.result}
 	_, w := ingressEnv(true, "")
 	st := convergedIngress(w)

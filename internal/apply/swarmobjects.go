@@ -24,11 +24,8 @@ func clusterStep(e *env, anchor, action, reason string, run func(ctx context.Con
 }
 
 // manager is the swarm manager cluster-wide steps go through: whichever
-// declared manager answers, or the one a test recorded in e.mgr.
+// declared manager answers.
 func (e *env) manager(ctx context.Context) (client.APIClient, error) {
-	if e.mgr != nil {
-		return e.mgr, nil
-	}
 	_, mgr, err := liveAnchor(ctx, e)
 	return mgr, err
 }

@@ -22,7 +22,7 @@ const dialStdioMaxConns = 6
 // As root it forwards to the engine's socket (OpenSSH direct-streamlocal);
 // otherwise it runs `sudo -n docker system dial-stdio` in an SSH session for
 // each HTTP connection (the client keeps connections alive and reuses them).
-func (h *Host) Docker(ctx context.Context) (*client.Client, error) {
+func (h *Host) Docker(ctx context.Context) (client.APIClient, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.docker != nil {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/docker/docker/client"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -24,6 +25,15 @@ type Runner interface {
 }
 
 var _ Runner = (*Host)(nil)
+
+// Node is a Runner that also reaches the host's Docker engine: all that
+// apply needs of a host, so its steps can run against a fake in tests.
+type Node interface {
+	Runner
+	Docker(ctx context.Context) (client.APIClient, error)
+}
+
+var _ Node = (*Host)(nil)
 
 // ExecOption changes how Exec runs a command.
 type ExecOption func(*execOptions)
@@ -46,6 +56,17 @@ func WithStdin(r io.Reader) ExecOption {
 // written to briefly; a pipe closed by the caller is fine.
 func WithStdout(w io.Writer) ExecOption {
 	return func(o *execOptions) { o.stdout = w }
+}
+
+// ExecStreams says what opts set: the reader fed to the command's stdin
+// and the writer its stdout streams to, nil when unset. Runners outside
+// this package (test fakes) read their options through it.
+func ExecStreams(opts ...ExecOption) (stdin io.Reader, stdout io.Writer) {
+	var o execOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.stdin, o.stdout
 }
 
 // stderrTail is how much of a failed command's stderr an ExecError keeps.
