@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"skep/internal/config"
+	"skep/internal/controller"
+	"skep/internal/ingress"
+	"skep/internal/storage"
+	"skep/internal/vip"
 )
 
 // TestWorkerLab runs last: its file sorts last and Go runs tests in source
@@ -132,10 +137,143 @@ func TestWorkerLab(t *testing.T) {
 		}
 	})
 
+	t.Run("sections removed from the file: their components go, their data stays", func(t *testing.T) {
+		removeSections(t, l, c, onManager)
+	})
+
 	down = true
 	if err := downAndCheck(name); err != nil {
 		t.Fatalf("lab down %s: %v", name, err)
 	}
+}
+
+// removeSections drops the acme section, then ingress and vip, then
+// storage from a copy of the lab's cluster file (the worker already gone),
+// applying after each: plan lists the removal first, apply runs it, what
+// the component ran is gone, and its data is still on the hosts.
+func removeSections(t *testing.T, l labInfo, c *config.Cluster, onManager func(...string) string) {
+	data, err := os.ReadFile(l.ClusterFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.Workers() {
+		data = dropHost(t, data, h.Name)
+	}
+	file := filepath.Join(t.TempDir(), "cluster.yaml")
+	first := c.FirstManager().Name
+	// A file on the user volume, and the controller's ACME account, must
+	// both outlive their components.
+	onManager("sh", "-c", "echo kept > "+c.Storage.Mount+"/e2e-kept")
+	stateFiles := onManager("sh", "-c", "ls -A "+c.ControllerStateDir()+" | wc -l")
+	if stateFiles == "0" {
+		t.Fatalf("no ACME state in %s before the removal", c.ControllerStateDir())
+	}
+
+	drop := func(keys ...string) {
+		t.Helper()
+		data = dropKeys(t, data, keys...)
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		plan := stepsOf(t, mustSkep(t, 3*time.Minute, "plan", "-f", file, "--output", "json"))
+		applied := stepsOf(t, mustSkep(t, 10*time.Minute, "apply", "-f", file, "--output", "json"))
+		for _, k := range keys {
+			phase := "remove " + k
+			if !slices.ContainsFunc(plan, func(s planStep) bool { return s.Phase == phase }) {
+				t.Errorf("dropping %s: plan lists no %q step: %+v", k, phase, plan)
+			}
+		}
+		if len(plan) != len(applied) {
+			t.Errorf("dropping %v: plan listed %d steps, apply ran %d:\nplan  %+v\napply %+v", keys, len(plan), len(applied), plan, applied)
+		}
+		s, r := statusOf(t, "-f", file)
+		if r.code != 0 || !s.Healthy {
+			t.Errorf("status after dropping %v: exit %d, problems %q", keys, r.code, s.Problems)
+		}
+	}
+	services := func() string {
+		return onManager("docker", "service", "ls", "--format", "{{.Name}}")
+	}
+
+	drop("acme")
+	if strings.Contains(services(), controller.ServiceName) {
+		t.Errorf("acme dropped, yet the swarm runs %s:\n%s", controller.ServiceName, services())
+	}
+	if n := onManager("sh", "-c", "ls -A "+c.ControllerStateDir()+" | wc -l"); n != stateFiles {
+		t.Errorf("the controller's state in %s had %s entries, now %s: it must be kept", c.ControllerStateDir(), stateFiles, n)
+	}
+
+	drop("ingress", "vip")
+	for _, svc := range []string{ingress.TraefikService, ingress.ProxyService} {
+		if strings.Contains(services(), svc) {
+			t.Errorf("ingress dropped, yet the swarm runs %s", svc)
+		}
+	}
+	if nets := onManager("docker", "network", "ls", "--format", "{{.Name}}"); strings.Contains(nets, ingress.PublicNetwork) {
+		t.Errorf("ingress dropped, yet network %s exists", ingress.PublicNetwork)
+	}
+	for _, m := range c.Managers() {
+		if ps := docker(t, "exec", l.Name+"-"+m.Name, "docker", "ps", "-a", "--format", "{{.Names}}"); strings.Contains(ps, vip.ContainerName) {
+			t.Errorf("vip dropped, yet %s has container %s", m.Name, vip.ContainerName)
+		}
+	}
+
+	drop("storage")
+	for _, h := range c.Managers() {
+		node := l.Name + "-" + h.Name
+		if ps := docker(t, "exec", node, "docker", "ps", "-a", "--format", "{{.Names}}"); strings.Contains(ps, storage.ContainerName) {
+			t.Errorf("storage dropped, yet %s has container %s", h.Name, storage.ContainerName)
+		}
+		if fs := docker(t, "exec", node, "sh", "-c", "findmnt -rn -o FSTYPE --mountpoint "+c.Storage.Mount+" || true"); fs != "" {
+			t.Errorf("storage dropped, yet %s still mounts %s (%s)", h.Name, c.Storage.Mount, fs)
+		}
+	}
+	if got := docker(t, "exec", l.Name+"-"+first, "cat", c.Storage.Brick+"/e2e-kept"); got != "kept" {
+		t.Errorf("the volume's file in %s's brick reads %q; the data must be kept", first, got)
+	}
+	if a := mustSkep(t, 3*time.Minute, "apply", "-f", file); !strings.Contains(a.stdout, "nothing to do") {
+		t.Errorf("a second apply after the removals did something:\n%s", a.stdout)
+	}
+}
+
+// stepsOf decodes the steps of plan or apply --output json.
+func stepsOf(t *testing.T, r result) []planStep {
+	t.Helper()
+	var doc struct {
+		Steps []planStep `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("--output json: %v\n%s", err, r.stdout)
+	}
+	return doc.Steps
+}
+
+// dropKeys is a cluster file without the top-level sections keys.
+func dropKeys(t *testing.T, data []byte, keys ...string) []byte {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		t.Fatalf("cluster file: %v", err)
+	}
+	root := doc.Content[0]
+	for _, k := range keys {
+		found := false
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == k {
+				root.Content = slices.Delete(root.Content, i, i+2)
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("no %s section in the cluster file:\n%s", k, data)
+		}
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // dropHost is a cluster file without the host named name, everything else
