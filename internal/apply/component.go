@@ -117,3 +117,13 @@ func onHostsOf(hosts []config.Host, recipes ...skimage.Recipe) map[string][]skim
 	}
 	return out
 }
+
+// ComponentNames are the components in list order, for help texts and
+// their tests.
+func ComponentNames() []string {
+	var out []string
+	for _, cp := range components() {
+		out = append(out, cp.name)
+	}
+	return out
+}

@@ -29,18 +29,28 @@ func NewApplyCommand(g *globals) *cobra.Command {
 		Use:   "apply",
 		Short: "Converge the hosts to the cluster file (safe to run again)",
 		Long: `apply validates the cluster file, connects to every host over SSH, gathers
-facts, runs preflight checks, and only then changes what differs from the file:
-Docker engine and its settings, the swarm (init, joins one at a time, roles,
-labels). A second apply on a converged cluster changes nothing. An apply that
-was interrupted resumes where it stopped when run again. A lock on the first
-manager refuses a second apply running at the same time.
+facts, runs preflight checks, and only then changes what differs from the file,
+component by component, in this order:
 
-A section removed from the cluster file (storage, vip, ingress, acme) is
-removed from the hosts: its services, containers, configs and mounts. Its
-data (GlusterFS volumes and bricks, the controller's ACME account) stays on
-disk unless --remove-data, which asks for the cluster's name first (--yes
-answers for you; without a terminal and without --yes apply stops, exit 2).
-skep plan --remove-data shows what would go.`,
+  host      the Docker engine and its settings (installed on Debian/Ubuntu)
+  swarm     init, joins one at a time, roles, node labels; hosts dropped from
+            the file are drained and removed
+  storage   a GlusterFS container on each brick host, the replicated volume,
+            its mount on every host, and skep's own volume on the managers
+  vip       keepalived on every manager, moving the virtual IP
+  ingress   Traefik on every manager on 80/443, behind a read-only socket proxy
+  acme      the controller, getting certificates from the ACME CA
+
+Images are built on this machine and loaded into every host that lacks them in
+one images phase, before the components start. A section removed from the file
+removes its component (services, containers, networks, configs) on the next
+apply; its data (bricks, the volume's files, the ACME account) stays unless
+--remove-data is given. apply ends only when status finds every declared
+component healthy.
+
+A second apply on a converged cluster changes nothing. An apply that was
+interrupted resumes where it stopped when run again. A lock on the first
+manager refuses a second apply running at the same time.`,
 		Example: `  skep apply -f cluster.yaml
   skep apply -f cluster.yaml --accept-new-host-keys   # first contact: trust and record host keys
   skep apply                                          # the lab's cluster file
