@@ -88,12 +88,12 @@ func readControllerState(ctx context.Context, e *env, w controllerWant) (control
 			return st, err
 		}
 	}
-	_, mgr, err := liveAnchor(ctx, e)
+	mgr, err := swarmReader(ctx, e)
 	if err != nil {
-		if !e.opts.Wet {
-			return st, nil // a plan before the swarm exists: all is to be made
-		}
 		return st, err
+	}
+	if mgr == nil {
+		return st, nil
 	}
 	svc, _, err := mgr.ServiceInspectWithRaw(ctx, controller.ServiceName, swarm.ServiceInspectOptions{})
 	switch {

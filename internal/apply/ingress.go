@@ -83,12 +83,12 @@ func planIngress(ctx context.Context, e *env) ([]Step, error) {
 // empty: everything is to be made.
 func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState, error) {
 	st := ingressState{networks: map[string]bool{}, services: map[string]string{}}
-	_, mgr, err := liveAnchor(ctx, e)
+	mgr, err := swarmReader(ctx, e)
 	if err != nil {
-		if !e.opts.Wet {
-			return st, nil
-		}
 		return st, err
+	}
+	if mgr == nil {
+		return st, nil
 	}
 	nets, err := mgr.NetworkList(ctx, network.ListOptions{})
 	if err != nil {

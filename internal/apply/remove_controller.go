@@ -31,12 +31,12 @@ func planRemoveController(ctx context.Context, e *env) ([]Step, error) {
 	if e.cluster.ACME != nil && e.cluster.Ingress != nil {
 		return nil, nil
 	}
-	_, mgr, err := liveAnchor(ctx, e)
+	mgr, err := swarmReader(ctx, e)
 	if err != nil {
-		if !e.opts.Wet {
-			return nil, nil // a plan before the swarm exists: nothing to remove
-		}
 		return nil, err
+	}
+	if mgr == nil {
+		return nil, nil
 	}
 	var l controllerLeft
 	_, _, err = mgr.ServiceInspectWithRaw(ctx, controller.ServiceName, swarm.ServiceInspectOptions{})
@@ -112,10 +112,7 @@ func controllerRemovalSteps(e *env, l controllerLeft) []Step {
 	}
 	for _, c := range l.configs {
 		steps = append(steps, clusterStep(e, anchor, "remove swarm config "+c, why, func(ctx context.Context, mgr client.APIClient) error {
-			if err := mgr.ConfigRemove(ctx, c); err != nil && !client.IsErrNotFound(err) {
-				return err
-			}
-			return nil
+			return ignoreNotFound(mgr.ConfigRemove(ctx, c))
 		}))
 	}
 	if e.opts.RemoveData && l.stateHost != "" {

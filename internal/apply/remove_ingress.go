@@ -35,12 +35,12 @@ func planRemoveIngress(ctx context.Context, e *env) ([]Step, error) {
 	if e.cluster.Ingress != nil {
 		return nil, nil
 	}
-	_, mgr, err := liveAnchor(ctx, e)
+	mgr, err := swarmReader(ctx, e)
 	if err != nil {
-		if !e.opts.Wet {
-			return nil, nil // a plan before the swarm exists: nothing to remove
-		}
 		return nil, err
+	}
+	if mgr == nil {
+		return nil, nil
 	}
 	left, err := readIngressLeft(ctx, mgr)
 	if err != nil {
@@ -138,10 +138,7 @@ func ingressRemovalSteps(e *env, l ingressLeft) ([]Step, error) {
 	}
 	for _, s := range l.services {
 		add("remove service "+s, func(ctx context.Context, mgr client.APIClient) error {
-			if err := mgr.ServiceRemove(ctx, s); err != nil && !client.IsErrNotFound(err) {
-				return err
-			}
-			return nil
+			return ignoreNotFound(mgr.ServiceRemove(ctx, s))
 		})
 	}
 	for _, n := range l.networks {
@@ -151,18 +148,12 @@ func ingressRemovalSteps(e *env, l ingressLeft) ([]Step, error) {
 	}
 	for _, s := range l.secrets {
 		add("remove swarm secret "+s, func(ctx context.Context, mgr client.APIClient) error {
-			if err := mgr.SecretRemove(ctx, s); err != nil && !client.IsErrNotFound(err) {
-				return err
-			}
-			return nil
+			return ignoreNotFound(mgr.SecretRemove(ctx, s))
 		})
 	}
 	for _, c := range l.configs {
 		add("remove swarm config "+c, func(ctx context.Context, mgr client.APIClient) error {
-			if err := mgr.ConfigRemove(ctx, c); err != nil && !client.IsErrNotFound(err) {
-				return err
-			}
-			return nil
+			return ignoreNotFound(mgr.ConfigRemove(ctx, c))
 		})
 	}
 	return steps, nil

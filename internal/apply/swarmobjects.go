@@ -30,6 +30,25 @@ func (e *env) manager(ctx context.Context) (client.APIClient, error) {
 	return mgr, err
 }
 
+// swarmReader is a live manager to read the swarm's objects from. In a
+// plan before the swarm exists it is nil, with no error: there is nothing
+// to read yet, everything is still to be made.
+func swarmReader(ctx context.Context, e *env) (client.APIClient, error) {
+	_, mgr, err := liveAnchor(ctx, e)
+	if err != nil && !e.opts.Wet {
+		return nil, nil
+	}
+	return mgr, err
+}
+
+// ignoreNotFound treats an object already gone as removed.
+func ignoreNotFound(err error) error {
+	if client.IsErrNotFound(err) {
+		return nil
+	}
+	return err
+}
+
 // configNames lists the swarm configs whose names start with prefix, sorted.
 // Configs are immutable, so skep names each version by its content and
 // this tells which versions exist.
