@@ -9,7 +9,8 @@ import (
 	"skep/internal/config"
 )
 
-// Exit codes (DESIGN.md): 0 ok, 1 failed, 2 bad input.
+// Exit codes, as README.md promises them: 0 ok, 1 failed (or unhealthy, for
+// status), 2 bad input.
 const (
 	ExitOK       = 0
 	ExitFailed   = 1

@@ -8,8 +8,8 @@ package ingress
 // Names and addresses other parts of skep rely on (the controller, the VIP's
 // track script, tests). Change them only on purpose.
 const (
-	// TraefikVersion is the pinned Traefik release. It builds from the Go
-	// module proxy unchanged (SANDBOX.md); 3.7.x does not.
+	// TraefikVersion is the pinned Traefik release. Its module builds with
+	// the go command unchanged (TraefikRecipe); 3.7.x does not.
 	TraefikVersion = "v3.6.15"
 
 	// PublicNetwork is the attachable overlay network routed services join;

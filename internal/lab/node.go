@@ -15,9 +15,9 @@ import (
 
 // nodeHostConfig is what makes a container machine-like: systemd as PID 1
 // running its own Docker engine, GlusterFS (FUSE) and keepalived. The flags
-// are the ones verified on these machines (SANDBOX.md): --privileged fails
-// because the VM's bounding set lacks CAP_SYS_RESOURCE, so every other
-// capability is granted instead.
+// are the ones verified on the VMs skep is tested on: --privileged fails
+// there because the VM's bounding set lacks CAP_SYS_RESOURCE, so every
+// other capability is granted instead.
 func nodeHostConfig(lab string) *container.HostConfig {
 	return &container.HostConfig{
 		CapAdd:      []string{"ALL"},

@@ -57,7 +57,8 @@ func Home() string {
 func stateDir(name string) string { return filepath.Join(Home(), "labs", name) }
 
 // NodeName is the node's name in the cluster file; ContainerName is the
-// container backing it (DESIGN.md contract).
+// container backing it, NAME-nodeN (README.md, "The lab"): users and
+// tests address nodes by these names, so they are a contract.
 func NodeName(i int) string                 { return fmt.Sprintf("node%d", i) }
 func ContainerName(lab, node string) string { return lab + "-" + node }
 

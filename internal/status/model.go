@@ -1,7 +1,7 @@
 // Package status is skep's read-only health model: it reads every host of a
 // cluster (never changing anything), builds one Report, and renders it as a
 // screen of text or as the JSON of the `skep status --output json` contract
-// in DESIGN.md.
+// (README.md, "Status as JSON").
 //
 // Collection (collect.go) only gathers facts, each bounded by a short
 // timeout; Build (build.go) turns those facts into a Report and is pure, so
@@ -18,9 +18,10 @@ const (
 )
 
 // Report is the cluster's health. Its JSON is the `skep status --output
-// json` contract of DESIGN.md; sections for later components (storage, vip,
-// ingress, certificates, stacks) are added as pointer or slice fields with
-// omitempty, so they appear only once their component is configured.
+// json` contract (README.md, "Status as JSON"); sections for later
+// components (storage, vip, ingress, certificates, stacks) are added as
+// pointer or slice fields with omitempty, so they appear only once their
+// component is configured.
 type Report struct {
 	Cluster  string   `json:"cluster"`
 	Healthy  bool     `json:"healthy"`

@@ -6,7 +6,8 @@ import (
 )
 
 // WriteJSON writes the report as indented JSON: the `skep status --output
-// json` contract of DESIGN.md. problems, unknown and nodes are always arrays.
+// json` contract (README.md, "Status as JSON"). problems, unknown and nodes
+// are always arrays.
 func (r *Report) WriteJSON(w io.Writer) error {
 	out := *r
 	if out.Problems == nil {

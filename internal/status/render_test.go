@@ -32,8 +32,8 @@ func keys(m map[string]any) []string {
 	return ks
 }
 
-// TestWriteJSONContract checks the field names of DESIGN.md's `skep status
-// --output json` contract.
+// TestWriteJSONContract checks the field names of the `skep status --output
+// json` contract (README.md, "Status as JSON").
 func TestWriteJSONContract(t *testing.T) {
 	var buf bytes.Buffer
 	if err := sampleReport().WriteJSON(&buf); err != nil {

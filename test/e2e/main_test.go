@@ -245,7 +245,8 @@ func mustSkep(t *testing.T, timeout time.Duration, args ...string) result {
 	return r
 }
 
-// statusReport is the DESIGN.md status contract, as far as these tests read it.
+// statusReport is the `skep status --output json` contract (README.md,
+// "Status as JSON"), as far as these tests read it.
 type statusReport struct {
 	Cluster  string   `json:"cluster"`
 	Healthy  bool     `json:"healthy"`
