@@ -90,7 +90,8 @@ storage:
 # (keepalived, VRRP version 3 over unicast, so it works without multicast).
 # Point your DNS names at it. The first manager holds it first; when the
 # holder or its ingress fails, the next healthy manager takes it in well
-# under a second. A recovered manager does not take it back (no second move).
+# under a second. A manager that restarts does not take it back (no second
+# move); one that was only frozen or cut off may, once (see the README).
 vip:
   # A free IPv4 address in the managers' subnet, used by no host.
   address: 192.0.2.250
