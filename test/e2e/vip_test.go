@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,9 +129,12 @@ func TestVIP(t *testing.T) {
 				t.Fatalf("apply -f %s reloaded keepalived %d times, want 3 (once per manager):\n%s", file, n, r.stdout)
 			}
 			// A reload must not move the VIP: held by the same node
-			// throughout, never by none or by two.
+			// throughout, never by none or by two. A node that did not
+			// answer the probe in time says nothing either way.
 			for _, h := range seen {
-				if h != holder {
+				sample := strings.Split(h, "+")
+				known := strings.Join(slices.DeleteFunc(slices.Clone(sample), func(n string) bool { return strings.HasPrefix(n, "?") }), "+")
+				if known != holder && !(known == "" && slices.Contains(sample, "?"+holder)) {
 					t.Fatalf("apply -f %s: the VIP held by %s before; during the apply the holders were %v", file, holder, seen)
 				}
 			}
@@ -292,7 +296,7 @@ func watchHolders(vip string) func() []string {
 	go func() {
 		defer close(stopped)
 		for {
-			cur := strings.Join(nodeHolders(vip), "+")
+			cur := strings.Join(holdersOrUnknown(vip), "+")
 			mu.Lock()
 			if len(seen) == 0 || seen[len(seen)-1] != cur {
 				seen = append(seen, cur)
@@ -312,6 +316,25 @@ func watchHolders(vip string) func() []string {
 		defer mu.Unlock()
 		return seen
 	}
+}
+
+// holdersOrUnknown is nodeHolders for a watch: a node whose engine did
+// not answer in time (a busy node during an apply) is "?node", not a node
+// without the VIP, so a slow probe does not read as a gap.
+func holdersOrUnknown(vip string) []string {
+	var out []string
+	for _, n := range []string{"node1", "node2", "node3"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res, err := exec.CommandContext(ctx, "docker", "exec", labName+"-"+n, "ip", "-o", "-4", "addr", "show").Output()
+		cancel()
+		switch {
+		case err != nil:
+			out = append(out, "?"+n)
+		case strings.Contains(string(res), " "+vip+"/"):
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // vipAnswers tells whether a swarm manager answers at the VIP: the start
