@@ -156,9 +156,10 @@ func (c *converter) stackLabels(labels map[string]string) map[string]string {
 	return out
 }
 
-// keys returns a map's keys sorted, for deterministic output.
+// keys returns a map's keys sorted, for deterministic output; nil for an
+// empty map, so empty lists in a Stack are nil.
 func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
+	var out []string
 	for k := range m {
 		out = append(out, k)
 	}

@@ -216,12 +216,8 @@ func capabilities(add, drop []string) (capAdd, capDrop []string) {
 			capDrop = append(capDrop, c)
 		}
 	}
-	capAdd = keys(adds)
 	sort.Strings(capDrop)
-	if len(capAdd) == 0 {
-		capAdd = nil
-	}
-	return capAdd, capDrop
+	return keys(adds), capDrop
 }
 
 func ulimits(in map[string]*types.UlimitsConfig) []*container.Ulimit {
