@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/swarm"
@@ -159,6 +160,9 @@ func (c *converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.Secre
 			return nil, fmt.Errorf("secrets: %s is not declared under the top-level secrets", r.Source)
 		}
 		target, uid, gid, mode := fileTarget(types.FileReferenceConfig(r))
+		// compose-go spells the default target /run/secrets/NAME; swarm puts
+		// a relative name there itself, and older engines take only that.
+		target = strings.TrimPrefix(target, "/run/secrets/")
 		out = append(out, &swarm.SecretReference{
 			SecretName: name,
 			File:       &swarm.SecretReferenceFileTarget{Name: target, UID: uid, GID: gid, Mode: mode},

@@ -20,13 +20,16 @@ const project = "proj"
 // convertCase converts yaml (files are written next to it first) and hands
 // the result, or the error, to the case's check.
 type convertCase struct {
-	name    string
-	yaml    string
-	files   map[string]string
-	env     map[string]string
-	opts    func(*ConvertOptions)
-	wantErr string // substring of the expected error; "" expects success
-	check   func(t *testing.T, st *Stack)
+	name  string
+	yaml  string
+	files map[string]string
+	env   map[string]string
+	opts  func(*ConvertOptions)
+	// unchecked loads without compose-go's consistency check, to reach
+	// Convert's own checks of references.
+	unchecked bool
+	wantErr   string // substring of the expected error; "" expects success
+	check     func(t *testing.T, st *Stack)
 }
 
 func baseOptions() ConvertOptions {
@@ -35,7 +38,7 @@ func baseOptions() ConvertOptions {
 
 // load reads compose content with compose-go's loader, as skep's own
 // loading does, in a directory holding files.
-func load(t *testing.T, yaml string, files, env map[string]string) *types.Project {
+func load(t *testing.T, yaml string, files, env map[string]string, opts ...func(*loader.Options)) *types.Project {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -47,7 +50,7 @@ func load(t *testing.T, yaml string, files, env map[string]string) *types.Projec
 		WorkingDir:  dir,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml"), Content: []byte(yaml)}},
 		Environment: env,
-	}, func(o *loader.Options) { o.SetProjectName(project, true) })
+	}, append(opts, func(o *loader.Options) { o.SetProjectName(project, true) })...)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -58,7 +61,11 @@ func runCases(t *testing.T, cases []convertCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := load(t, tc.yaml, tc.files, tc.env)
+			var lopts []func(*loader.Options)
+			if tc.unchecked {
+				lopts = append(lopts, func(o *loader.Options) { o.SkipConsistencyCheck = true })
+			}
+			p := load(t, tc.yaml, tc.files, tc.env, lopts...)
 			opts := baseOptions()
 			if tc.opts != nil {
 				tc.opts(&opts)
