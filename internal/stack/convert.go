@@ -52,9 +52,11 @@ type Stack struct {
 	// ExternalNetworks are networks services join that the stack does not
 	// create (external ones and PublicNetwork): they must exist before deploy.
 	ExternalNetworks []string
-	Services         []swarm.ServiceSpec
-	Configs          []swarm.ConfigSpec
-	Secrets          []swarm.SecretSpec
+	// Services reference configs and secrets by name only: swarm wants
+	// their IDs too, which exist once the objects are created at deploy.
+	Services []swarm.ServiceSpec
+	Configs  []swarm.ConfigSpec
+	Secrets  []swarm.SecretSpec
 	// Dirs are directories under StorageMount to create before deploy: swarm
 	// fails a task whose bind source is missing rather than creating it.
 	Dirs []string

@@ -81,6 +81,19 @@ services:
 			eq(t, "default replicas", svc(t, st, "app_once").Mode, swarm.ServiceMode{Replicated: &swarm.ReplicatedService{}})
 		},
 	}, {
+		name: "legacy scale",
+		yaml: "services: {web: {image: nginx, scale: 2}}",
+		check: func(t *testing.T, st *Stack) {
+			eq(t, "mode", svc(t, st, "app_web").Mode, swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: ptr(uint64(2))}})
+		},
+	}, {
+		name: "replicated job",
+		yaml: "services: {migrate: {image: m, deploy: {mode: replicated-job, replicas: 1}}}",
+		check: func(t *testing.T, st *Stack) {
+			eq(t, "mode", svc(t, st, "app_migrate").Mode, swarm.ServiceMode{
+				ReplicatedJob: &swarm.ReplicatedJob{MaxConcurrent: ptr(uint64(1)), TotalCompletions: ptr(uint64(1))}})
+		},
+	}, {
 		name:    "replicas with global",
 		yaml:    "services: {agent: {image: a, deploy: {mode: global, replicas: 2}}}",
 		wantErr: "service agent: deploy.replicas",

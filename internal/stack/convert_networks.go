@@ -67,6 +67,10 @@ func (c *converter) attachments(s types.ServiceConfig) ([]swarm.NetworkAttachmen
 		}
 		out = append(out, a)
 	}
+	if enabled(s.Labels) && !routed(s) {
+		// A common slip from docker compose, where container labels work.
+		c.note("service %s: traefik labels are under labels, which swarm gives the containers; Traefik reads them from deploy.labels, so the service is not routed", s.Name)
+	}
 	if routed(s) && c.opts.PublicNetwork != "" && !attached(out, c.opts.PublicNetwork) {
 		// No alias here: the public network is shared by every stack, and a
 		// bare "web" there would answer for whichever stack's web came last.
@@ -82,10 +86,11 @@ func (c *converter) attachments(s types.ServiceConfig) ([]swarm.NetworkAttachmen
 // routed says the service asks Traefik to route it: Traefik reads its
 // labels from the service (deploy.labels), not from containers.
 func routed(s types.ServiceConfig) bool {
-	if s.Deploy == nil {
-		return false
-	}
-	return strings.EqualFold(strings.TrimSpace(s.Deploy.Labels["traefik.enable"]), "true")
+	return s.Deploy != nil && enabled(s.Deploy.Labels)
+}
+
+func enabled(labels types.Labels) bool {
+	return strings.EqualFold(strings.TrimSpace(labels["traefik.enable"]), "true")
 }
 
 func attached(as []swarm.NetworkAttachmentConfig, target string) bool {

@@ -21,6 +21,9 @@ services:
     networks: [public]
     deploy:
       labels: {traefik.enable: "TRUE"}
+  misplaced:
+    image: nginx
+    labels: {traefik.enable: "true"}
   worker:
     image: worker
     ports: [{target: 9000, published: "9000", mode: host}]
@@ -51,6 +54,9 @@ func TestConvertRouting(t *testing.T) {
 			hasNote(t, st, "service web: joined network skep-public")
 			noNote(t, st, "service api: joined")
 			noNote(t, st, "service worker: joined")
+			// Container labels do not route: said, and not joined.
+			hasNote(t, st, "service misplaced: traefik labels are under labels")
+			eq(t, "misplaced networks", len(svc(t, st, "app_misplaced").TaskTemplate.Networks), 1)
 			// With IPVS nothing changes the endpoint mode or ports.
 			web := svc(t, st, "app_web").EndpointSpec
 			eq(t, "web endpoint", web.Mode, swarm.ResolutionMode(""))

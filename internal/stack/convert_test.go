@@ -228,6 +228,12 @@ networks:
 		yaml:    "services: {web: {image: nginx, network_mode: host}}",
 		wantErr: "service web: network_mode",
 	}, {
+		// Compose jobs (scheduled or manual runs) have no swarm equivalent
+		// that docker stack deploy knows; replicated-job services do.
+		name:    "jobs",
+		yaml:    "services: {web: {image: nginx}}\njobs: {backup: {image: restic, triggers: {manual: true}}}",
+		wantErr: "jobs (backup) are not supported",
+	}, {
 		name:    "no image",
 		yaml:    "services: {web: {build: .}}",
 		wantErr: "service web: image is required",
