@@ -101,7 +101,9 @@ func Convert(p *types.Project, opts ConvertOptions) (*Stack, error) {
 		return nil, err
 	}
 	for _, name := range keys(p.Services) {
-		spec, err := c.service(p.Services[name])
+		s := p.Services[name]
+		s.Name = name // the key is the name; a hand-built project may omit it
+		spec, err := c.service(s)
 		if err != nil {
 			return nil, err
 		}
