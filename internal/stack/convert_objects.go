@@ -1,0 +1,173 @@
+package stack
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// maxObjectName is the longest name swarm accepts for a config or secret.
+const maxObjectName = 64
+
+// fileObject is a config or secret resolved for swarm: its name and data.
+type fileObject struct {
+	name   string
+	data   []byte
+	labels map[string]string
+}
+
+// resolveObject names a config or secret and reads its data. Swarm configs
+// and secrets cannot change, so docker stack deploy fails when a file
+// changes under a fixed name; the name here ends in the first 12 hex digits
+// of the content's SHA-256 instead: a change makes a new object, and the
+// services that use it roll to it. The original key stays in labelKey.
+func (c *converter) resolveObject(kind, labelKey, key string, o types.FileObjectConfig) (fileObject, error) {
+	if o.Driver != "" {
+		return fileObject{}, fmt.Errorf("%s %s: driver %s is not supported", kind, key, o.Driver)
+	}
+	var data []byte
+	switch {
+	case o.File != "":
+		file := o.File
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(c.p.WorkingDir, file)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fileObject{}, fmt.Errorf("%s %s: %w", kind, key, err)
+		}
+		data = b
+	case o.Environment != "":
+		// compose-go copies the variable's value into Content when it is set.
+		if _, ok := c.p.Environment[o.Environment]; !ok && o.Content == "" {
+			return fileObject{}, fmt.Errorf("%s %s: environment variable %s is not set", kind, key, o.Environment)
+		}
+		data = []byte(o.Content)
+	default:
+		data = []byte(o.Content)
+	}
+	sum := sha256.Sum256(data)
+	name := c.objectName(key, o.Name, false) + "-" + hex.EncodeToString(sum[:])[:12]
+	if len(name) > maxObjectName {
+		return fileObject{}, fmt.Errorf("%s %s: swarm name %s is longer than %d characters; shorten the stack or %s name", kind, key, name, maxObjectName, kind)
+	}
+	labels := c.stackLabels(o.Labels)
+	labels[labelKey] = key
+	return fileObject{name: name, data: data, labels: labels}, nil
+}
+
+// configs converts every declared config, as docker stack deploy does,
+// and records each one's swarm name for the services' references.
+func (c *converter) configs() ([]swarm.ConfigSpec, error) {
+	c.configNames = map[string]string{}
+	var out []swarm.ConfigSpec
+	for _, key := range keys(c.p.Configs) {
+		cfg := c.p.Configs[key]
+		if cfg.External {
+			c.configNames[key] = c.objectName(key, cfg.Name, true)
+			continue
+		}
+		obj, err := c.resolveObject("config", LabelConfig, key, types.FileObjectConfig(cfg))
+		if err != nil {
+			return nil, err
+		}
+		c.configNames[key] = obj.name
+		spec := swarm.ConfigSpec{Annotations: swarm.Annotations{Name: obj.name, Labels: obj.labels}, Data: obj.data}
+		if cfg.TemplateDriver != "" {
+			spec.Templating = &swarm.Driver{Name: cfg.TemplateDriver}
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// secrets converts every declared secret like configs. Errors name the
+// secret, never its content.
+func (c *converter) secrets() ([]swarm.SecretSpec, error) {
+	c.secretNames = map[string]string{}
+	var out []swarm.SecretSpec
+	for _, key := range keys(c.p.Secrets) {
+		sec := c.p.Secrets[key]
+		if sec.External {
+			c.secretNames[key] = c.objectName(key, sec.Name, true)
+			continue
+		}
+		obj, err := c.resolveObject("secret", LabelSecret, key, types.FileObjectConfig(sec))
+		if err != nil {
+			return nil, err
+		}
+		c.secretNames[key] = obj.name
+		spec := swarm.SecretSpec{Annotations: swarm.Annotations{Name: obj.name, Labels: obj.labels}, Data: obj.data}
+		if sec.TemplateDriver != "" {
+			spec.Templating = &swarm.Driver{Name: sec.TemplateDriver}
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// fileTarget is where a config or secret appears in the container, with
+// docker stack deploy's defaults: named after the source, owned by root,
+// mode 0444.
+func fileTarget(r types.FileReferenceConfig) (name, uid, gid string, mode os.FileMode) {
+	name, uid, gid, mode = r.Target, r.UID, r.GID, 0o444
+	if name == "" {
+		name = r.Source
+	}
+	if uid == "" {
+		uid = "0"
+	}
+	if gid == "" {
+		gid = "0"
+	}
+	if r.Mode != nil {
+		mode = os.FileMode(*r.Mode)
+	}
+	return name, uid, gid, mode
+}
+
+// configRefs are a service's config references, sorted by name so the
+// spec does not change (and restart the service) with the file's order.
+func (c *converter) configRefs(refs []types.ServiceConfigObjConfig) ([]*swarm.ConfigReference, error) {
+	var out []*swarm.ConfigReference
+	for _, r := range refs {
+		name, ok := c.configNames[r.Source]
+		if !ok {
+			return nil, fmt.Errorf("configs: %s is not declared under the top-level configs", r.Source)
+		}
+		target, uid, gid, mode := fileTarget(types.FileReferenceConfig(r))
+		out = append(out, &swarm.ConfigReference{
+			ConfigName: name,
+			File:       &swarm.ConfigReferenceFileTarget{Name: target, UID: uid, GID: gid, Mode: mode},
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ConfigName < out[j].ConfigName })
+	return out, nil
+}
+
+func (c *converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.SecretReference, error) {
+	var out []*swarm.SecretReference
+	for _, r := range refs {
+		name, ok := c.secretNames[r.Source]
+		if !ok {
+			return nil, fmt.Errorf("secrets: %s is not declared under the top-level secrets", r.Source)
+		}
+		target, uid, gid, mode := fileTarget(types.FileReferenceConfig(r))
+		// compose-go spells the default target /run/secrets/NAME; swarm puts
+		// a relative name there itself, and older engines take only that.
+		target = strings.TrimPrefix(target, "/run/secrets/")
+		out = append(out, &swarm.SecretReference{
+			SecretName: name,
+			File:       &swarm.SecretReferenceFileTarget{Name: target, UID: uid, GID: gid, Mode: mode},
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SecretName < out[j].SecretName })
+	return out, nil
+}
