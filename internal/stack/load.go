@@ -5,7 +5,7 @@ package stack
 import (
 	"context"
 	"errors"
-		"os"
+	"os"
 	"path/filepath"
 
 	"github.com/compose-spec/compose-go/v2/cli"
