@@ -98,6 +98,8 @@ func TestLoadProblems(t *testing.T) {
 			`testdata/schema/port.yml:6:9: services.web.ports.[].target: failed to cast to expected type: strconv.Atoi: parsing "x": invalid syntax`},
 		{"later file's node wins", []string{"testdata/merge/base.yml", "testdata/merge/override.yml"},
 			"testdata/merge/override.yml:7:7: services.web.deploy.restart_policy: must be a mapping"},
+		{"key in both files: the later one is blamed", []string{"testdata/merge/parallelism-base.yml", "testdata/merge/parallelism-override.yml"},
+			"testdata/merge/parallelism-override.yml:6:9: services.web.deploy.update_config.parallelism: cannot parse value as 'uint64': -1 overflows uint"},
 		{"yaml syntax", []string{"testdata/syntax/broken.yml"},
 			"testdata/syntax/broken.yml:4:4: did not find expected key"},
 		{"yaml syntax, no column", []string{"testdata/syntax/unclosed.yml"},
