@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func load(t *testing.T, opts LoadOptions) (*Loaded, error) {
+func loadFiles(t *testing.T, opts LoadOptions) (*Loaded, error) {
 	t.Helper()
 	if opts.Name == "" {
 		opts.Name = "demo"
@@ -31,7 +31,7 @@ func TestLoadEnvironment(t *testing.T) {
 			Environ: []string{"TAG=from-process"}}, "nginx:from-process", "dotenv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := load(t, tc.opts)
+			l, err := loadFiles(t, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func TestLoadEnvironment(t *testing.T) {
 }
 
 func TestLoadMergeAndProfiles(t *testing.T) {
-	l, err := load(t, LoadOptions{Files: []string{"testdata/merge/base.yml", "testdata/merge/override-ok.yml"}})
+	l, err := loadFiles(t, LoadOptions{Files: []string{"testdata/merge/base.yml", "testdata/merge/override-ok.yml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestLoadMergeAndProfiles(t *testing.T) {
 		{nil, []string{"web"}},
 		{[]string{"debug"}, []string{"debug", "web"}},
 	} {
-		l, err := load(t, LoadOptions{Files: []string{"testdata/profiles/compose.yml"}, Profiles: tc.profiles})
+		l, err := loadFiles(t, LoadOptions{Files: []string{"testdata/profiles/compose.yml"}, Profiles: tc.profiles})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestLoadProblems(t *testing.T) {
 			"testdata/required/compose.yml:5:26: services.db.environment.POSTGRES_PASSWORD: required variable DB_PASSWORD is missing a value: set DB_PASSWORD in .env"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := load(t, LoadOptions{Files: tc.files})
+			_, err := loadFiles(t, LoadOptions{Files: tc.files})
 			var le *LoadError
 			if !errors.As(err, &le) {
 				t.Fatalf("error %v (%T), want *LoadError", err, err)
@@ -123,7 +123,7 @@ func TestLoadProblems(t *testing.T) {
 }
 
 func TestLoadRequiredVariableSet(t *testing.T) {
-	l, err := load(t, LoadOptions{Files: []string{"testdata/required/compose.yml"}, Environ: []string{"DB_PASSWORD=s3"}})
+	l, err := loadFiles(t, LoadOptions{Files: []string{"testdata/required/compose.yml"}, Environ: []string{"DB_PASSWORD=s3"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestLoadRequiredVariableSet(t *testing.T) {
 }
 
 func TestLoadMissingEnvFile(t *testing.T) {
-	_, err := load(t, LoadOptions{Files: []string{"testdata/dotenv/compose.yml"}, EnvFiles: []string{"testdata/nope.env"}})
+	_, err := loadFiles(t, LoadOptions{Files: []string{"testdata/dotenv/compose.yml"}, EnvFiles: []string{"testdata/nope.env"}})
 	var le *LoadError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "testdata/nope.env") {
 		t.Errorf("error %v, want a LoadError naming the env file", err)
@@ -141,7 +141,7 @@ func TestLoadMissingEnvFile(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	l, err := load(t, LoadOptions{Files: []string{"testdata/warnings/compose.yml"}})
+	l, err := loadFiles(t, LoadOptions{Files: []string{"testdata/warnings/compose.yml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
