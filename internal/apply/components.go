@@ -56,6 +56,7 @@ func components() []component {
 				return onHostsOf(c.Managers(), controllerRecipe())
 			},
 			phases: []phase{{"controller", planController}},
+			remove: planRemoveController,
 			status: &status.CertificatesSection,
 		},
 	}
