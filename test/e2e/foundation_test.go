@@ -34,8 +34,8 @@ func TestFoundation(t *testing.T) {
 				t.Errorf("node %+v", n)
 			}
 		}
-		if leaders != 1 || len(s.Nodes) != 3 {
-			t.Fatalf("want 3 nodes and 1 leader, got %d nodes, %d leaders", len(s.Nodes), leaders)
+		if leaders != 1 || len(s.Nodes) != 4 {
+			t.Fatalf("want 4 nodes (3 managers, 1 worker) and 1 leader, got %d nodes, %d leaders", len(s.Nodes), leaders)
 		}
 		if s.Problems == nil {
 			t.Errorf("problems must be an array, even when empty")

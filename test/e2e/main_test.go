@@ -3,8 +3,9 @@
 // Package e2e runs skep end to end on a real lab: machine-like node
 // containers with their own Docker engines, driven over SSH. One lab is
 // shared by the scenarios, in order; each subtest starts from a healthy lab
-// and undoes its faults. The last test (TestWorkerLab) takes it down and
-// brings up a lab of its own: one lab at a time on the machine.
+// and undoes its faults. The lab has three managers and a worker; the last
+// test (TestWorker) drops the worker and then every section from the
+// cluster file, so it must stay last.
 package e2e
 
 import (
@@ -63,7 +64,7 @@ func TestMain(m *testing.M) {
 	code := runWithLab(m)
 	if os.Getenv("SKEP_E2E_KEEP") == "" {
 		// TestWorkerLab, the last test, may have taken the lab down already.
-		if err := downShared(); err != nil {
+		if err := downAndCheck(labName); err != nil {
 			fmt.Fprintln(os.Stderr, "FAIL: lab down:", err)
 			code = 1
 		}
@@ -83,7 +84,7 @@ var upElapsed time.Duration
 // nodes' start, as a plain lab up does.
 func runWithLab(m *testing.M) int {
 	start := time.Now()
-	up := exec.Command(skepBin, "lab", "up", "--name", labName, "--storage-mount", labStorageMount, "--no-apply", "--warm-images")
+	up := exec.Command(skepBin, "lab", "up", "--name", labName, "--nodes", "4", "--storage-mount", labStorageMount, "--no-apply", "--warm-images")
 	up.Stdout, up.Stderr = os.Stdout, os.Stderr
 	if err := up.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: skep lab up:", err)
@@ -101,18 +102,6 @@ func runWithLab(m *testing.M) int {
 	// Before any scenario touches the lab: what a user sees first.
 	firstStatus = statusOnce()
 	return m.Run()
-}
-
-// downShared takes the shared lab down once, whoever asks first: the last
-// test (which needs the machine to itself) or TestMain.
-var (
-	sharedDownOnce sync.Once
-	sharedDownErr  error
-)
-
-func downShared() error {
-	sharedDownOnce.Do(func() { sharedDownErr = downAndCheck(labName) })
-	return sharedDownErr
 }
 
 // downAndCheck removes a lab and checks that nothing labelled with it

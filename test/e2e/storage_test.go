@@ -67,7 +67,8 @@ func storageSettled(t *testing.T) (bool, string) {
 			return false, "brick of " + b.Node + " offline"
 		}
 	}
-	if len(st.MountedOn) != 3 || !st.HealKnown || st.PendingHeal != 0 || st.SplitBrain != 0 {
+	// Every host mounts the volume: the three brick hosts and the worker.
+	if len(st.MountedOn) != 4 || !st.HealKnown || st.PendingHeal != 0 || st.SplitBrain != 0 {
 		return false, fmt.Sprintf("mounted on %v, heal known %v, pending heal %d, split brain %d", st.MountedOn, st.HealKnown, st.PendingHeal, st.SplitBrain)
 	}
 	return true, ""

@@ -21,35 +21,17 @@ import (
 	"skep/internal/vip"
 )
 
-// TestWorkerLab runs last: its file sorts last and Go runs tests in source
-// order. It takes the shared lab down first (the machine runs one lab at a
-// time), then brings up a lab of its own with three managers and a worker:
-// the first status is healthy, the worker runs none of skep's node services
-// but has the storage mount; dropped from a copy of the cluster file, the
-// worker is drained and removed from the swarm by apply, and the cluster is
-// healthy without it.
-func TestWorkerLab(t *testing.T) {
-	if os.Getenv("SKEP_E2E_KEEP") != "" {
-		t.Skip("SKEP_E2E_KEEP keeps the shared lab up; this test needs it down (one lab at a time)")
-	}
+// TestWorker runs last, on the shared lab (three managers and a worker):
+// its file sorts last and Go runs tests in source order, and it changes the
+// lab for good. The first status had the worker in it, healthy; the worker
+// runs none of skep's node services but has the storage mount; dropped
+// from a copy of the cluster file it is drained and removed by apply; then
+// the sections are dropped one by one and their components go.
+func TestWorker(t *testing.T) {
 	if f := flag.Lookup("test.shuffle"); f != nil && f.Value.String() != "off" {
-		t.Fatal("TestWorkerLab takes the shared lab down, so it must run last: run without -shuffle")
+		t.Fatal("TestWorker changes the shared lab for good, so it must run last: run without -shuffle")
 	}
-	if err := downShared(); err != nil {
-		t.Fatalf("the shared lab must be down before the worker lab is up: %v", err)
-	}
-	name := labName + "-w"
-	down := false
-	t.Cleanup(func() {
-		if !down {
-			if err := downAndCheck(name); err != nil {
-				t.Errorf("lab down %s: %v", name, err)
-			}
-		}
-	})
-	up := mustSkep(t, 30*time.Minute, "lab", "up", "--name", name, "--nodes", "4", "--storage-mount", labStorageMount)
-	t.Logf("lab %s (3 managers, 1 worker) up with its first apply in %.1fs", name, up.elapsed.Seconds())
-
+	name := labName
 	l := labNamed(t, name)
 	c, err := config.Load(l.ClusterFile)
 	if err != nil {
@@ -68,9 +50,12 @@ func TestWorkerLab(t *testing.T) {
 	}
 
 	t.Run("first status healthy, the worker in it", func(t *testing.T) {
-		s, r := statusOf(t, "--lab", name)
-		if r.code != 0 || !s.Healthy {
-			t.Fatalf("first status after lab up: exit %d, healthy %v, problems %q", r.code, s.Healthy, s.Problems)
+		var s statusReport
+		if err := json.Unmarshal([]byte(firstStatus.stdout), &s); err != nil {
+			t.Fatalf("first status: %v\n%s", err, firstStatus.stdout)
+		}
+		if firstStatus.code != 0 || !s.Healthy {
+			t.Fatalf("first status after lab up: exit %d, healthy %v, problems %q", firstStatus.code, s.Healthy, s.Problems)
 		}
 		if s.Swarm == nil || s.Swarm.Managers != 3 || len(s.Nodes) != 4 {
 			t.Fatalf("swarm %+v, %d nodes; want 3 managers of 4 nodes", s.Swarm, len(s.Nodes))
@@ -140,11 +125,6 @@ func TestWorkerLab(t *testing.T) {
 	t.Run("sections removed from the file: their components go, their data stays", func(t *testing.T) {
 		removeSections(t, l, c, onManager)
 	})
-
-	down = true
-	if err := downAndCheck(name); err != nil {
-		t.Fatalf("lab down %s: %v", name, err)
-	}
 }
 
 // removeSections drops the acme section, then ingress and vip, then
