@@ -63,7 +63,6 @@ func TestMain(m *testing.M) {
 	os.Unsetenv("SKEP_CLUSTER")
 	code := runWithLab(m)
 	if os.Getenv("SKEP_E2E_KEEP") == "" {
-		// TestWorkerLab, the last test, may have taken the lab down already.
 		if err := downAndCheck(labName); err != nil {
 			fmt.Fprintln(os.Stderr, "FAIL: lab down:", err)
 			code = 1
