@@ -226,7 +226,7 @@ func (p *probe) askScript(ctx context.Context, h *host.Host, cw *clusterWide) {
 	// docker exec costs more than all the rest of a host's answer, and
 	// this machine's cores are shared by every node.
 	q := storage.Questions{Brick: p.brick, Gluster: asker, VolumeStatus: asker, Heal: asker,
-		SystemMount: p.system, Budget: budget(ctx)}
+		SystemMount: p.system, StatusOnly: true, Budget: budget(ctx)}
 	script := hostScript(p.cluster, p.cfg, q, p.vip != "", p.certificates())
 	if script == "" {
 		return
@@ -252,7 +252,7 @@ func (p *probe) askClusterWide(ctx context.Context) {
 	p.mu.Lock()
 	p.wide = s
 	p.mu.Unlock()
-	q := storage.Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, Budget: budget(ctx)}
+	q := storage.Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, StatusOnly: true, Budget: budget(ctx)}
 	_, err := h.Sudo(ctx, storage.FactsScript(p.cluster, p.cfg, q), host.WithStdout(s))
 	s.finish(err)
 }

@@ -103,6 +103,11 @@ type Questions struct {
 	// started in the container runs on after its caller gave up. 0 means
 	// DefaultBudget.
 	Budget time.Duration
+	// StatusOnly leaves out what only apply reads: the unit files and
+	// whether they are enabled, and, on a host without a brick, the
+	// GlusterFS container. Each is a docker or systemctl run on the host,
+	// and status asks every host at once on shared cores.
+	StatusOnly bool
 	// Extra is shell that runs among the host's quick questions, before
 	// the GlusterFS ones; it prints sections of its own (see Section).
 	Extra string
@@ -150,15 +155,19 @@ func FactsScript(c *config.Cluster, h config.Host, q Questions) string {
 	if q.SystemMount {
 		f.statfs(SystemPrefix, s.SystemMount)
 	}
-	f.section("container")
-	f.b.WriteString("docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels \"" + LabelConfigHash + "\"}}' " + ContainerName + " 2>/dev/null\n")
+	if !q.StatusOnly || q.Brick {
+		f.section("container")
+		f.b.WriteString("docker inspect --format '{{.State.Status}}|{{.Config.Image}}|{{index .Config.Labels \"" + LabelConfigHash + "\"}}' " + ContainerName + " 2>/dev/null\n")
+	}
 	f.section("client")
 	f.b.WriteString("{ [ -x /sbin/mount.glusterfs ] || command -v mount.glusterfs; } >/dev/null 2>&1 && echo yes\n")
 	f.findmnt("", s.Mount)
 	if q.SystemMount {
 		f.findmnt(SystemPrefix, s.SystemMount)
 	}
-	f.units("", Units(c, h), MountUnitName(s.Mount), RemountService)
+	if !q.StatusOnly {
+		f.units("", Units(c, h), MountUnitName(s.Mount), RemountService)
+	}
 	if q.Brick {
 		// The brick process, seen from the host: unlike volume status (a
 		// transaction among all glusterds), this answers while a peer is

@@ -191,3 +191,26 @@ func TestGlusterScriptAsksTheSystemVolumeLast(t *testing.T) {
 		t.Errorf("order %v", order)
 	}
 }
+
+// Status asks no unit files (apply's concern) and no container where no
+// brick is; apply still asks both.
+func TestStatusOnlyLeavesOutApplysQuestions(t *testing.T) {
+	c := testCluster(3)
+	h := c.Hosts[0]
+	status := FactsScript(c, h, Questions{StatusOnly: true})
+	if strings.Contains(status, "systemctl is-enabled") || strings.Contains(status, "sha256sum") {
+		t.Errorf("status asks about unit files:\n%s", status)
+	}
+	if strings.Contains(status, "docker inspect") {
+		t.Errorf("status asks a host without a brick about the GlusterFS container:\n%s", status)
+	}
+	if brick := FactsScript(c, h, Questions{StatusOnly: true, Brick: true}); !strings.Contains(brick, "docker inspect") {
+		t.Errorf("status does not ask a brick host about its GlusterFS container:\n%s", brick)
+	}
+	apply := FactsScript(c, h, Questions{})
+	for _, want := range []string{"systemctl is-enabled", "sha256sum", "docker inspect"} {
+		if !strings.Contains(apply, want) {
+			t.Errorf("apply's script lacks %q", want)
+		}
+	}
+}
