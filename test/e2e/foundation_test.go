@@ -93,7 +93,7 @@ func TestFoundation(t *testing.T) {
 			s, _ := status(t)
 			victim := ""
 			for _, n := range s.Nodes {
-				if !n.Leader {
+				if !n.Leader && n.Role == "manager" {
 					victim = n.Name
 				}
 			}

@@ -276,10 +276,11 @@ func (s statusReport) leader() string {
 	return ""
 }
 
-// nonLeader is the first node listed that is not the leader ("" if none).
+// nonLeader is the first manager listed that is not the leader ("" if
+// none): the faults on "a non-leader" are about the swarm's managers.
 func (s statusReport) nonLeader() string {
 	for _, n := range s.Nodes {
-		if !n.Leader {
+		if !n.Leader && n.Role == "manager" {
 			return n.Name
 		}
 	}
