@@ -18,9 +18,14 @@ const maxObjectName = 64
 
 // fileObject is a config or secret resolved for swarm: its name and data.
 type fileObject struct {
-	name   string
-	data   []byte
-	labels map[string]string
+	name       string
+	data       []byte
+	labels     map[string]string
+	templating *swarm.Driver
+}
+
+func (o fileObject) annotations() swarm.Annotations {
+	return swarm.Annotations{Name: o.name, Labels: o.labels}
 }
 
 // resolveObject names a config or secret and reads its data. Swarm configs
@@ -67,50 +72,58 @@ func (c *converter) resolveObject(kind, labelKey, key string, o types.FileObject
 // and records each one's swarm name for the services' references.
 func (c *converter) configs() ([]swarm.ConfigSpec, error) {
 	c.configNames = map[string]string{}
+	objs, err := c.fileObjects("config", LabelConfig, asFileObjects(c.p.Configs, func(o types.ConfigObjConfig) types.FileObjectConfig { return types.FileObjectConfig(o) }), c.configNames)
 	var out []swarm.ConfigSpec
-	for _, key := range keys(c.p.Configs) {
-		cfg := c.p.Configs[key]
-		if cfg.External {
-			c.configNames[key] = c.objectName(key, cfg.Name, true)
-			continue
-		}
-		obj, err := c.resolveObject("config", LabelConfig, key, types.FileObjectConfig(cfg))
-		if err != nil {
-			return nil, err
-		}
-		c.configNames[key] = obj.name
-		spec := swarm.ConfigSpec{Annotations: swarm.Annotations{Name: obj.name, Labels: obj.labels}, Data: obj.data}
-		if cfg.TemplateDriver != "" {
-			spec.Templating = &swarm.Driver{Name: cfg.TemplateDriver}
-		}
-		out = append(out, spec)
+	for _, o := range objs {
+		out = append(out, swarm.ConfigSpec{Annotations: o.annotations(), Data: o.data, Templating: o.templating})
 	}
-	return out, nil
+	return out, err
 }
 
 // secrets converts every declared secret like configs. Errors name the
 // secret, never its content.
 func (c *converter) secrets() ([]swarm.SecretSpec, error) {
 	c.secretNames = map[string]string{}
+	objs, err := c.fileObjects("secret", LabelSecret, asFileObjects(c.p.Secrets, func(o types.SecretConfig) types.FileObjectConfig { return types.FileObjectConfig(o) }), c.secretNames)
 	var out []swarm.SecretSpec
-	for _, key := range keys(c.p.Secrets) {
-		sec := c.p.Secrets[key]
-		if sec.External {
-			c.secretNames[key] = c.objectName(key, sec.Name, true)
+	for _, o := range objs {
+		out = append(out, swarm.SecretSpec{Annotations: o.annotations(), Data: o.data, Templating: o.templating})
+	}
+	return out, err
+}
+
+// fileObjects converts configs or secrets (the same shape in compose and
+// in swarm): external ones are only named, the others are read and named
+// by their content. names gets each one's swarm name.
+func (c *converter) fileObjects(kind, labelKey string, objs map[string]types.FileObjectConfig, names map[string]string) ([]fileObject, error) {
+	var out []fileObject
+	for _, key := range keys(objs) {
+		o := objs[key]
+		if o.External {
+			names[key] = c.objectName(key, o.Name, true)
 			continue
 		}
-		obj, err := c.resolveObject("secret", LabelSecret, key, types.FileObjectConfig(sec))
+		obj, err := c.resolveObject(kind, labelKey, key, o)
 		if err != nil {
 			return nil, err
 		}
-		c.secretNames[key] = obj.name
-		spec := swarm.SecretSpec{Annotations: swarm.Annotations{Name: obj.name, Labels: obj.labels}, Data: obj.data}
-		if sec.TemplateDriver != "" {
-			spec.Templating = &swarm.Driver{Name: sec.TemplateDriver}
+		names[key] = obj.name
+		if o.TemplateDriver != "" {
+			obj.templating = &swarm.Driver{Name: o.TemplateDriver}
 		}
-		out = append(out, spec)
+		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// asFileObjects views compose's configs or secrets (types defined as
+// FileObjectConfig) as that common type.
+func asFileObjects[T any](m map[string]T, common func(T) types.FileObjectConfig) map[string]types.FileObjectConfig {
+	out := make(map[string]types.FileObjectConfig, len(m))
+	for k, v := range m {
+		out[k] = common(v)
+	}
+	return out
 }
 
 // fileTarget is where a config or secret appears in the container, with
