@@ -110,8 +110,7 @@ func RunAgent(ctx context.Context, o AgentOptions) error {
 	// cleanly (a priority-0 advert) before it exits.
 	loops, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	bonus := newMasterBonus(masterFile, ReloadGrace, o.Logf)
-	go followNotify(fifo, bonus, o.Logf)
+	go followNotify(fifo, masterFile, o.Logf)
 	go checkLoop(loops, p, h, checkFile, o.Logf)
 	go ensurePriority(loops, cmd.Process.Pid, o.Logf)
 
@@ -120,9 +119,6 @@ func RunAgent(ctx context.Context, o AgentOptions) error {
 		select {
 		case s := <-sigs:
 			stopping = stopping || s != syscall.SIGHUP
-			if s == syscall.SIGHUP {
-				bonus.reloading()
-			}
 			cmd.Process.Signal(s)
 		case err := <-exited:
 			if stopping {
@@ -181,16 +177,24 @@ func upWord(up bool, err error) string {
 }
 
 // followNotify reads keepalived's state changes, lines such as
-// `INSTANCE "skep" MASTER 250`, and hands them to the master bonus.
-func followNotify(fifo *os.File, bonus *masterBonus, logf func(string, ...any)) {
+// `INSTANCE "skep" MASTER 250`, and writes MasterFile: 1 while the
+// instance is the master, else 0, rewriting it only when that changes.
+func followNotify(fifo *os.File, file string, logf func(string, ...any)) {
 	sc := bufio.NewScanner(fifo)
+	last := -1
 	for sc.Scan() {
 		master, ok := parseNotify(sc.Text())
 		if !ok {
 			continue
 		}
 		logf("keepalived: %s", strings.TrimSpace(sc.Text()))
-		bonus.state(master)
+		if v := boolValue(master); v != last {
+			if err := writeValue(file, v); err != nil {
+				logf("write %s: %v", file, err)
+				continue
+			}
+			last = v
+		}
 	}
 }
 
