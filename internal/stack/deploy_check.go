@@ -23,7 +23,7 @@ func preflight(st *Stack, sw *swarmState) error {
 		n, ok := sw.networks[name]
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("network %s, joined by %s, does not exist and the stack does not create it (it is external, or Traefik's network): "+
+			problems = append(problems, fmt.Sprintf("network %s, joined by %s, does not exist, and the stack does not create it (the file says external, or it is Traefik's network): "+
 				"create it (docker network create --driver overlay --attachable %s), or for Traefik's network declare ingress in the cluster file and run skep apply", name, users, name))
 		case n.Scope != "swarm":
 			problems = append(problems, fmt.Sprintf("network %s, joined by %s, is local to one node (scope %s, driver %s) and swarm services cannot join it: "+

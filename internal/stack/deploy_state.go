@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -58,6 +59,8 @@ func listServices(ctx context.Context, mgr client.APIClient) ([]swarm.Service, e
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
+	// By name, so changes and reports come in the same order every time.
+	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Spec.Name < svcs[j].Spec.Name })
 	return svcs, nil
 }
 

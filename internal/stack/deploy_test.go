@@ -141,9 +141,12 @@ services:
   web:
     image: nginx
     networks: [default, shared]
+    configs: [corp]
     deploy: {labels: {traefik.enable: "true"}}
 networks:
   shared: {external: true}
+configs:
+  corp: {external: true}
 `
 	st, err := Convert(load(t, routed, nil, nil), baseOptions())
 	if err != nil {
@@ -157,7 +160,8 @@ networks:
 	if err == nil {
 		t.Fatal("deploy succeeded with external network shared missing")
 	}
-	for _, want := range []string{"network shared, joined by app_web", "docker network create", "network app_default exists with scope local", "driver bridge (the file says overlay)"} {
+	for _, want := range []string{"network shared, joined by app_web", "docker network create", "network app_default exists with scope local", "driver bridge (the file says overlay)",
+		"config corp, used by app_web, is external", "docker config create corp FILE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -168,7 +172,7 @@ networks:
 // quickNetworkPolls makes network removal retry at once; it returns the
 // function that restores the intervals.
 func quickNetworkPolls() func() {
-	every, wait := networkPollEvery, deployNetworkWait
-	networkPollEvery, deployNetworkWait = time.Millisecond, 50*time.Millisecond
-	return func() { networkPollEvery, deployNetworkWait = every, wait }
+	every, wait, rmWait := networkPollEvery, deployNetworkWait, removeNetworkWait
+	networkPollEvery, deployNetworkWait, removeNetworkWait = time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+	return func() { networkPollEvery, deployNetworkWait, removeNetworkWait = every, wait, rmWait }
 }
