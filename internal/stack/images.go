@@ -37,12 +37,12 @@ type ImageNode struct {
 //     pulls it by that digest;
 //   - else to the image ID, when every node has it with that one ID.
 //
-// Why these two forms: swarm's container executor (moby's
-// daemon/cluster/executor/container/adapter.go, pullImage) skips the pull
-// when the image is an ID (digest.Parse succeeds), and when it is a
-// name@digest the engine already has; a tag is always pulled first, and
-// without a registry that pull fails and logs an error on every task
-// start. The ID form also passes swarm's own check of the image
+// Why these two forms: when swarm's container executor prepares a task
+// (moby's containerAdapter.pullImage), it skips the pull when the image is
+// an ID (digest.Parse succeeds), and when it is a name@digest the engine
+// already has; a tag is always pulled first, and without a registry that
+// pull fails and logs an error on every task start (the task then runs the
+// local image, or fails when there is none). The ID form also passes swarm's own check of the image
 // (reference.ParseNormalizedNamed reads "sha256:<hex>" as a name and a
 // tag). The deploy must not set ServiceCreateOptions.QueryRegistry for a
 // pinned service: the client would ask a registry about the ID.
