@@ -63,6 +63,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewPlanCommand(g),
 		NewApplyCommand(g),
 		NewStatusCommand(g),
+		NewImageCommand(g),
 		NewLabCommand(g),
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),

@@ -16,14 +16,19 @@ import (
 // is how images reach nodes that cannot pull: no registry involved. All
 // missing tags go in one save, so layers they share (the Debian base under
 // every recipe) cross the wire once. It returns the tags it loaded.
-func Ship(ctx context.Context, local *client.Client, remote client.APIClient, tags ...string) ([]string, error) {
+func Ship(ctx context.Context, local, remote client.ImageAPIClient, tags ...string) ([]string, error) {
 	l, err := ShipLogged(ctx, local, remote, func(string, ...any) {}, tags...)
 	return l.Tags, err
 }
 
 // Loaded is what one Ship moved to a host.
 type Loaded struct {
-	Tags    []string
+	Tags []string
+	// IDs are the IDs the host gives the loaded tags. They are the local
+	// IDs unless the two engines store images differently (the containerd
+	// image store names an image by its manifest, the classic one by its
+	// config).
+	IDs     map[string]string
 	Bytes   int64 // the size of the save, as sent
 	Elapsed time.Duration
 }
@@ -35,43 +40,54 @@ func (l Loaded) String() string {
 }
 
 // ShipLogged is Ship, saying every heartbeat how much of a long load has
-// been sent, and what it moved.
-func ShipLogged(ctx context.Context, local *client.Client, remote client.APIClient, logf func(string, ...any), tags ...string) (Loaded, error) {
-	start := time.Now()
+// been sent, and what it moved. A tag the host has under any ID counts as
+// there: skep's recipes put a content hash in the tag.
+func ShipLogged(ctx context.Context, local, remote client.ImageAPIClient, logf func(string, ...any), tags ...string) (Loaded, error) {
 	var missing []string
 	for _, tag := range tags {
 		if _, err := remote.ImageInspect(ctx, tag); err != nil {
 			missing = append(missing, tag)
 		}
 	}
-	if len(missing) == 0 {
+	return load(ctx, local, remote, logf, missing)
+}
+
+// load saves tags from the local engine and loads them into remote in one
+// stream, then checks that each is there. Ship and Push both move images
+// through it; they differ only in how they decide what the host lacks.
+func load(ctx context.Context, local, remote client.ImageAPIClient, logf func(string, ...any), tags []string) (Loaded, error) {
+	if len(tags) == 0 {
 		return Loaded{}, nil
 	}
-	rc, err := local.ImageSave(ctx, missing)
+	start := time.Now()
+	rc, err := local.ImageSave(ctx, tags)
 	if err != nil {
-		return Loaded{}, fmt.Errorf("save %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("save %v: %w", tags, err)
 	}
 	defer rc.Close()
 	sent := &countingReader{r: rc}
 	stop := heartbeat(func(elapsed time.Duration) {
-		logf("loading %s: %s sent, %s", strings.Join(missing, ", "), humanBytes(sent.n.Load()), elapsed)
+		logf("loading %s: %s sent, %s", strings.Join(tags, ", "), humanBytes(sent.n.Load()), elapsed)
 	})
 	defer stop()
 	resp, err := remote.ImageLoad(ctx, sent, client.ImageLoadWithQuiet(true))
 	if err != nil {
-		return Loaded{}, fmt.Errorf("load %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("load %v: %w", tags, err)
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return Loaded{}, fmt.Errorf("load %v: %w", missing, err)
+		return Loaded{}, fmt.Errorf("load %v: %w", tags, err)
 	}
 	stop()
-	for _, tag := range missing {
-		if _, err := remote.ImageInspect(ctx, tag); err != nil {
+	ids := make(map[string]string, len(tags))
+	for _, tag := range tags {
+		got, err := remote.ImageInspect(ctx, tag)
+		if err != nil {
 			return Loaded{}, fmt.Errorf("load %s: the image is not there afterwards: %w", tag, err)
 		}
+		ids[tag] = got.ID
 	}
-	return Loaded{Tags: missing, Bytes: sent.n.Load(), Elapsed: time.Since(start)}, nil
+	return Loaded{Tags: tags, IDs: ids, Bytes: sent.n.Load(), Elapsed: time.Since(start)}, nil
 }
 
 // countingReader counts what has been read through it, for progress lines
