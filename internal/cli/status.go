@@ -33,7 +33,12 @@ cluster file declares, and only those: storage (the GlusterFS containers,
 bricks, heal and the mounts on every host, skep's own volume included), vip
 (which manager holds the address), ingress (Traefik answering on every
 manager) and certificates (the controller's ACME certificates). apply ends by
-waiting for the same judgement.`,
+waiting for the same judgement.
+
+App stacks are shown when any exists: a line per stack, and one per service
+not running all the tasks it wants. A service still short of them a minute
+after its last update is a problem; before that it is "starting". apply does
+not wait for stacks: they are deployed apart from the cluster file.`,
 		Example: `  skep status
   skep status -f cluster.yaml --output json | jq .healthy`,
 		Args: cobra.NoArgs,
@@ -45,7 +50,10 @@ waiting for the same judgement.`,
 			if err != nil {
 				return err
 			}
-			r := status.Collect(cmd.Context(), c, status.Options{Sections: apply.StatusSections(c)})
+			// Stacks are no component of the cluster file: status shows
+			// them, apply's verification (which cannot fix them) does not.
+			sections := append(apply.StatusSections(c), status.StacksSection)
+			r := status.Collect(cmd.Context(), c, status.Options{Sections: sections})
 			if o.output == "json" {
 				err = r.WriteJSON(cmd.OutOrStdout())
 			} else {

@@ -57,6 +57,9 @@ type HostFacts struct {
 	VIP *HostVIP
 	// Certificates is the controller's status as this manager read it.
 	Certificates *HostCertificates
+	// Stacks is the stacks' services as this manager listed them, when
+	// the stacks section was asked for (stacks.go).
+	Stacks *HostStacks
 }
 
 func (h HostFacts) reachable() bool { return h.DialErr == nil }
@@ -192,7 +195,7 @@ type findings struct {
 	problems []string
 	unknown  []string
 	// strays are the problems about things the cluster file does not
-	// declare (swarm nodes outside it); apply cannot fix them.
+	// declare (swarm nodes outside it, app stacks); apply cannot fix them.
 	strays []string
 }
 

@@ -81,7 +81,7 @@ func facts(hosts ...HostFacts) Facts {
 
 // allSections are every section status has; Build keeps those the test's
 // cluster file declares, as it does for apply's list.
-var allSections = []Section{StorageSection, VIPSection, IngressSection, CertificatesSection}
+var allSections = []Section{StorageSection, VIPSection, IngressSection, CertificatesSection, StacksSection}
 
 func nodeByName(t *testing.T, r *Report, n string) Node {
 	t.Helper()

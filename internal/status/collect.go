@@ -49,7 +49,7 @@ type Options struct {
 	// Sections are the components to judge besides the swarm, in screen
 	// order: apply.StatusSections gives the cluster's, from the same
 	// component list apply runs. Those the file does not declare are
-	// skipped.
+	// skipped. skep status adds StacksSection, which every cluster has.
 	Sections []Section
 }
 
@@ -91,6 +91,7 @@ func Gather(ctx context.Context, c *config.Cluster, opts Options) Facts {
 	done := make(chan struct{}, len(targets))
 	for i := range targets {
 		p := newProbe(c, c.Hosts[i], opts.CallTimeout)
+		p.stacks = asksStacks(opts.Sections) && c.Hosts[i].Role != config.RoleWorker
 		probes[i] = p
 		cw.add(p)
 	}
@@ -162,6 +163,8 @@ type probe struct {
 	keepalivedErr error
 	// system: a manager, asked about the mount of skep's own volume.
 	system bool
+	// stacks: a manager, asked for the stacks' services.
+	stacks bool
 }
 
 func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *probe {
@@ -332,6 +335,10 @@ func (p *probe) askEngine(ctx context.Context, h *host.Host) {
 		}
 		p.mu.Unlock()
 	}
+	// Last: the answers above must not wait behind it.
+	if p.stacks && st.InSwarm() && st.Manager {
+		p.askStacks(ctx, h, st.Clock)
+	}
 }
 
 // snapshot returns the facts so far; a host still busy is reported by the
@@ -369,6 +376,9 @@ func (p *probe) snapshot(timeout time.Duration) HostFacts {
 	}
 	if p.certificates() {
 		f.Certificates = script.certificates(controllerStatusPath(p.cluster))
+	}
+	if p.stacks && f.Swarm != nil && f.Swarm.InSwarm() && f.Swarm.Manager && f.Stacks == nil {
+		f.Stacks = &HostStacks{Err: fmt.Errorf("service list: %w", silent)}
 	}
 	return f
 }

@@ -38,16 +38,20 @@ type Report struct {
 	// Certificates is set (possibly empty) when the cluster has an acme
 	// section; see certificates.go.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// Stacks are the app stacks, by name, when any exists (stacks.go).
+	Stacks []Stack `json:"stacks,omitempty"`
 
-	// strays are the problems about swarm nodes the cluster file does not
-	// declare: apply cannot fix them, so its verification ignores them.
+	// strays are the problems about what the cluster file does not
+	// declare (swarm nodes outside it, app stacks): apply cannot fix them,
+	// so its verification ignores them.
 	strays []string
 	// sections are the components this report judged, in screen order.
 	sections []Section
 }
 
 // DeclaredProblems are the problems of the components the cluster file
-// declares: all of them but swarm nodes outside the cluster file.
+// declares: all of them but those of swarm nodes outside the cluster file
+// and of app stacks.
 func (r *Report) DeclaredProblems() []string {
 	out := []string{}
 	for _, p := range r.Problems {

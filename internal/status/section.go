@@ -65,6 +65,15 @@ var (
 			}
 		},
 	}
+	// StacksSection is the app stacks' health (stacks.go). It is no
+	// component of the cluster file: skep status asks for it, apply's
+	// verification does not (it cannot fix a stack).
+	StacksSection = Section{
+		Name:     "stacks",
+		Declared: stacksAlways,
+		build:    func(f Facts, fd *findings, r *Report) { r.Stacks = buildStacks(f, fd) },
+		text:     func(w *bufio.Writer, r *Report) { writeStacks(w, r.Stacks) },
+	}
 )
 
 // declaredOnly keeps the sections the cluster file declares, in order.

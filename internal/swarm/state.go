@@ -6,6 +6,7 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
@@ -21,6 +22,10 @@ type State struct {
 	ClusterID string
 	Manager   bool // this engine can serve the swarm's control API
 	Error     string
+	// Clock is the engine's time when it answered (zero if it did not
+	// say): ages of the swarm's own timestamps are measured on it, so a
+	// skewed clock where skep runs does not distort them.
+	Clock time.Time
 }
 
 // InSwarm reports whether the engine is a working member of a swarm.
@@ -37,6 +42,9 @@ func Inspect(ctx context.Context, cli client.APIClient) (State, error) {
 		NodeID:  info.Swarm.NodeID,
 		Manager: info.Swarm.ControlAvailable,
 		Error:   info.Swarm.Error,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, info.SystemTime); err == nil {
+		s.Clock = t
 	}
 	if info.Swarm.Cluster != nil {
 		s.ClusterID = info.Swarm.Cluster.ID
