@@ -28,7 +28,7 @@ var (
 // them; an object any service still uses, even one of another owner, is
 // kept, as the engine would refuse it anyway.
 func prune(ctx context.Context, mgr client.APIClient, st *Stack, sw *swarmState, res *DeployResult, report func(string)) error {
-	svcs, err := listServices(ctx, mgr)
+	svcs, err := allServices(ctx, mgr)
 	if err != nil {
 		return fmt.Errorf("stack %s: %w", st.Name, err)
 	}

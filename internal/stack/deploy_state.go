@@ -48,13 +48,15 @@ func readSwarm(ctx context.Context, mgr client.APIClient) (*swarmState, error) {
 	for _, x := range secs {
 		s.secrets[x.Spec.Name] = x
 	}
-	if s.services, err = listServices(ctx, mgr); err != nil {
+	if s.services, err = allServices(ctx, mgr); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func listServices(ctx context.Context, mgr client.APIClient) ([]swarm.Service, error) {
+// allServices lists every service of the swarm, of any owner, by name: pruning
+// must know what anything still uses.
+func allServices(ctx context.Context, mgr client.APIClient) ([]swarm.Service, error) {
 	svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
