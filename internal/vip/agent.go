@@ -112,7 +112,7 @@ func RunAgent(ctx context.Context, o AgentOptions) error {
 	defer stop()
 	go followNotify(fifo, masterFile, o.Logf)
 	go checkLoop(loops, p, h, checkFile, o.Logf)
-	go ensurePriority(loops, cmd.Process.Pid, o.Logf)
+	go keepRealTime(loops, cmd.Process.Pid, o.Logf)
 
 	stopping := false
 	for {

@@ -81,9 +81,9 @@ func Render(p Params) ([]byte, error) {
 	err := configTmpl.Execute(&buf, struct {
 		Params
 		AdvertSecs                  string
-		Weight, Bonus, RT           int
+		Weight, Bonus               int
 		CheckFile, MasterFile, FIFO string
-	}{p, secs(p.Advert), CheckWeight, MasterBonus, RTPriority, CheckFile, MasterFile, NotifyFIFO})
+	}{p, secs(p.Advert), CheckWeight, MasterBonus, CheckFile, MasterFile, NotifyFIFO})
 	return buf.Bytes(), err
 }
 
@@ -102,10 +102,9 @@ global_defs {
     # keepalived runs no script; naming the user only stops it from looking
     # for its default script user at every start and reload.
     script_user root
-    # The VRRP process runs real-time, so a busy host still sends and hears
-    # adverts on time. Where the host grants no real-time budget the kernel
-    # refuses it, and skep's agent gives keepalived the highest nice value.
-    vrrp_rt_priority {{.RT}}
+    # No vrrp_rt_priority: skep's agent makes the VRRP process real-time
+    # itself, because keepalived's own real-time setting breaks on reload
+    # without CAP_SYS_RESOURCE (the agent's source says how).
     # State changes go to skep's agent (the container's main process),
     # which keeps the master bonus file below: keepalived runs no script.
     vrrp_notify_fifo {{.FIFO}}

@@ -9,18 +9,29 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// Real-time scheduling. keepalived's VRRP process runs SCHED_RR
-// (vrrp_rt_priority), so adverts go out and are heard on time however busy
-// the host is: a starved keepalived misses adverts and its peers take the
-// VIP from a live holder. Priority 10 is above every ordinary task and
-// below the kernel's threaded interrupt handlers (50). Where the host
-// grants no real-time budget the kernel refuses SCHED_RR; keepalived then
-// also leaves its nice value alone (vrrp_priority is not applied beside a
-// refused vrrp_rt_priority, seen with 2.3.3), so the agent gives
-// keepalived the highest nice value itself: less than real time, but it
-// halved the VIP's moves under load in the lab.
+// Real-time scheduling. keepalived's VRRP process runs SCHED_RR, so
+// adverts go out and are heard on time however busy the host is: a starved
+// keepalived misses adverts and its peers take the VIP from a live holder.
+// Priority 10 is above every ordinary task and below the kernel's threaded
+// interrupt handlers (50).
+//
+// The agent sets it, not keepalived (its config has no vrrp_rt_priority):
+// keepalived pairs real-time with an RLIMIT_RTTIME it sets itself, and on
+// a reload (SIGHUP, how apply changes the config without moving the VIP)
+// keepalived 2.3 first sets that limit to a zeroed value, then fails to
+// raise it again without CAP_SYS_RESOURCE (which hosts may not grant, this
+// lab's among them). The VRRP process then ran real-time under a zero
+// limit and the kernel killed it seconds later: the holder went silent and
+// the VIP moved on every reload. Set from outside, keepalived never
+// touches the limit, and its process keeps its policy across reloads.
+//
+// Where the host grants no real-time budget the kernel refuses SCHED_RR;
+// the agent then gives keepalived the highest nice value instead: less
+// than real time, but it halved the VIP's moves under load in the lab.
 const (
 	RTPriority   = 10
 	NicePriority = -20
@@ -29,43 +40,67 @@ const (
 	// schedules real-time tasks by cgroup: 5% of a CPU, far above what
 	// keepalived uses (a few adverts a second), and it bounds a runaway.
 	RTRuntime = 50000
+	// RTTimeLimit bounds the CPU time the real-time VRRP process may use
+	// without blocking (RLIMIT_RTTIME, soft and hard alike: the kernel
+	// kills it past the limit, and keepalived starts a new one, which the
+	// agent makes real-time again). keepalived's own default is 10 ms;
+	// 200 ms leaves room for a reload's parsing, which now runs real-time,
+	// while a runaway loop still ends within a fifth of a second.
+	RTTimeLimit = 200 * time.Millisecond
+	// schedCheckInterval is how often the agent looks for a VRRP process
+	// that is not scheduled as it should be (a new one after a respawn).
+	schedCheckInterval = time.Second
 )
 
-// ensurePriority waits until keepalived's VRRP process has set its own
-// scheduling, says in the log how it runs, and where it is not real-time
-// renices keepalived's processes to NicePriority (CAP_SYS_NICE allows it).
-func ensurePriority(ctx context.Context, parent int, logf func(string, ...any)) {
-	var kids []int
-	for i := 0; len(kids) == 0; i++ {
-		if i == 50 {
-			logf("keepalived started no VRRP process within 5s; its scheduling is not known")
-			return
-		}
-		if !sleep(ctx, 100*time.Millisecond) {
-			return
-		}
-		kids = children(parent)
-	}
-	// The child sets its policy as it starts, before it sends adverts.
-	if !sleep(ctx, time.Second) {
-		return
-	}
-	for _, pid := range children(parent) {
-		policy, prio, _, err := scheduling(pid)
-		if err != nil {
-			continue
-		}
-		if policy == schedRR || policy == schedFIFO {
-			logf("keepalived's VRRP process %d runs real-time (%s, priority %d)", pid, policyName(policy), prio)
-			continue
-		}
-		for _, p := range []int{parent, pid} {
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, p, NicePriority); err != nil {
-				logf("renice keepalived process %d: %v", p, err)
+// keepRealTime makes each of keepalived's VRRP processes (the children of
+// parent) real-time as it appears, and says in the log how each runs.
+// Where the kernel refuses real time it renices keepalived to
+// NicePriority instead (CAP_SYS_NICE allows both).
+func keepRealTime(ctx context.Context, parent int, logf func(string, ...any)) {
+	done := map[int]bool{}
+	// The first child appears within milliseconds of the start; look
+	// often until then, so its first adverts already go out real-time.
+	interval := 50 * time.Millisecond
+	for {
+		for _, pid := range children(parent) {
+			if !done[pid] {
+				done[pid] = schedule(parent, pid, logf)
 			}
+			interval = schedCheckInterval
 		}
-		logf("keepalived's VRRP process %d runs without real-time scheduling (%s; the host grants it no real-time budget), at nice %d instead: a busy host may lose the VIP", pid, policyName(policy), NicePriority)
+		if !sleep(ctx, interval) {
+			return
+		}
 	}
+}
+
+// schedule makes pid real-time (or, refused, reniced) and reports whether
+// it is settled.
+func schedule(parent, pid int, logf func(string, ...any)) bool {
+	policy, _, _, err := scheduling(pid)
+	if err != nil {
+		return false // gone, or not readable yet: look again
+	}
+	if policy == schedRR || policy == schedFIFO {
+		return true
+	}
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: schedRR, Priority: RTPriority}
+	err = unix.SchedSetAttr(pid, &attr, 0)
+	if err == nil {
+		limit := uint64(RTTimeLimit / time.Microsecond)
+		if lerr := unix.Prlimit(pid, unix.RLIMIT_RTTIME, &unix.Rlimit{Cur: limit, Max: limit}, nil); lerr != nil {
+			logf("limit keepalived's real-time CPU time (process %d): %v", pid, lerr)
+		}
+		logf("keepalived's VRRP process %d runs real-time (SCHED_RR, priority %d)", pid, RTPriority)
+		return true
+	}
+	for _, p := range []int{parent, pid} {
+		if nerr := syscall.Setpriority(syscall.PRIO_PROCESS, p, NicePriority); nerr != nil {
+			logf("renice keepalived process %d: %v", p, nerr)
+		}
+	}
+	logf("keepalived's VRRP process %d runs without real-time scheduling (%v: the host grants it no real-time budget), at nice %d instead: a busy host may lose the VIP", pid, err, NicePriority)
+	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
