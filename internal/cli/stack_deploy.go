@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,11 @@ type stackDeployOptions struct {
 }
 
 func newStackDeployCommand(g *globals) *cobra.Command {
-	o := &stackDeployOptions{}
+	return stackDeployCommand(&stackDeployOptions{})
+}
+
+// stackDeployCommand parses into o, so that tests can read what it got.
+func stackDeployCommand(o *stackDeployOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy -c FILE [-c FILE]... [--env-file F] [--detach] [--timeout D] NAME",
 		Short: "Create or update stack NAME from compose files, and wait until it runs",
@@ -170,11 +173,7 @@ func runStackDeploy(ctx context.Context, out, errOut io.Writer, o *stackDeployOp
 			stack.WaitOptions{Timeout: o.timeout, Report: func(line string) { p.logf("%s", line) }})
 	}
 	if o.output == "json" {
-		report := stackDeployReport{DeployResult: res, Warnings: nonNil(loaded.Warnings), Notes: nonNil(st.Notes), Running: !o.detach && waitErr == nil}
-		normalizeDeployResult(res)
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := writeDeployJSON(out, res, loaded.Warnings, st.Notes, !o.detach && waitErr == nil); err != nil {
 			return err
 		}
 	}
@@ -241,11 +240,14 @@ func deploySummary(r *stack.DeployResult) string {
 	return s
 }
 
-// normalizeDeployResult makes every list an array in JSON, so jq works.
-func normalizeDeployResult(r *stack.DeployResult) {
+// writeDeployJSON is deploy's --output json; every list is an array, even
+// when empty, so jq works.
+func writeDeployJSON(w io.Writer, res *stack.DeployResult, warnings, notes []string, running bool) error {
+	r := *res
 	for _, l := range []*[]string{&r.Created, &r.Updated, &r.Unchanged, &r.Removed} {
 		*l = nonNil(*l)
 	}
+	return writeJSON(w, stackDeployReport{DeployResult: &r, Warnings: nonNil(warnings), Notes: nonNil(notes), Running: running})
 }
 
 func nonNil(s []string) []string {
