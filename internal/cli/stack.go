@@ -106,6 +106,10 @@ func closeAnswers[T any](answers <-chan T, n int, hostOf func(T) *host.Host) {
 // asManager is h's engine when it manages the swarm, else an error saying
 // what h is instead.
 func asManager(ctx context.Context, h *host.Host) (client.APIClient, error) {
+	// A frozen engine is as good as down; the client stays usable past
+	// this context.
+	ctx, cancel := context.WithTimeout(ctx, stackDialTimeout)
+	defer cancel()
 	cli, err := h.Docker(ctx)
 	if err != nil {
 		return nil, err

@@ -43,10 +43,14 @@ func reachCluster(ctx context.Context, c *config.Cluster) (*stackCluster, error)
 	var wg sync.WaitGroup
 	for name, h := range hosts {
 		wg.Go(func() {
-			cli, err := h.Docker(ctx)
+			// A frozen engine must not hold the deploy: it is as good as
+			// down. The client stays usable past this context.
+			askCtx, cancel := context.WithTimeout(ctx, stackDialTimeout)
+			defer cancel()
+			cli, err := h.Docker(askCtx)
 			var st skswarm.State
 			if err == nil {
-				if st, err = skswarm.Inspect(ctx, cli); err != nil {
+				if st, err = skswarm.Inspect(askCtx, cli); err != nil {
 					err = fmt.Errorf("%s: %w", name, err)
 				}
 			}
