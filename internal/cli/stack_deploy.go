@@ -147,18 +147,20 @@ func runStackDeploy(ctx context.Context, out, errOut io.Writer, o *stackDeployOp
 	for _, n := range st.Notes {
 		fmt.Fprintf(logw, "note: %s\n", n)
 	}
-	if err := sc.makeDirs(ctx, st.Dirs); err != nil {
-		return err
-	}
-	if len(st.Dirs) > 0 {
-		p.hostf(sc.mgrHost.Name(), "directories on the shared storage: %s", strings.Join(st.Dirs, " "))
-	}
+	// Every check that reads comes first: a node lacking an image stops
+	// the deploy before anything is created.
 	nodes, err := sc.placeable(ctx)
 	if err != nil {
 		return err
 	}
 	if err := stack.PinImages(ctx, st, nodes); err != nil {
 		return err
+	}
+	if err := sc.makeDirs(ctx, st.Dirs); err != nil {
+		return err
+	}
+	if len(st.Dirs) > 0 {
+		p.hostf(sc.mgrHost.Name(), "directories on the shared storage: %s", strings.Join(st.Dirs, " "))
 	}
 	res, err := stack.Deploy(ctx, sc.mgr, st, func(line string) { p.hostf(sc.mgrHost.Name(), "%s", line) })
 	if err != nil {
