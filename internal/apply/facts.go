@@ -47,6 +47,11 @@ type ClusterFacts struct {
 	NodesErr error
 }
 
+// IPVSTest is a shell condition, true when the host's kernel has IPVS
+// (loaded, built in, or loadable), which swarm's virtual IPs and routing
+// mesh need. skep stack deploy asks a manager the same question.
+const IPVSTest = `[ -e /proc/net/ip_vs ] || [ -d /sys/module/ip_vs ] || modprobe -n ip_vs 2>/dev/null`
+
 // factsScript gathers the OS-level facts in one round trip. It prints
 // key=value lines; nothing in it changes the host (the VXLAN probe creates
 // and deletes a link in one step only when the module is not loaded).
@@ -61,8 +66,7 @@ command -v dockerd >/dev/null 2>&1 && echo docker_installed=yes
 if [ -d /sys/module/vxlan ] || ip link add skep-vxprobe type vxlan id 4242 dstport 4789 2>/dev/null; then
   ip link del skep-vxprobe 2>/dev/null; echo vxlan=yes
 fi
-if [ -e /proc/net/ip_vs ] || [ -d /sys/module/ip_vs ] || modprobe -n ip_vs 2>/dev/null; then echo ipvs=yes; fi
-# A port counts as busy only when a program other than dockerd holds it:
+` + "if " + IPVSTest + "; then echo ipvs=yes; fi\n" + `# A port counts as busy only when a program other than dockerd holds it:
 # the overlay networks' VXLAN sockets on 4789 belong to the kernel (no
 # owning process) and outlive a swarm leave for a while.
 if command -v ss >/dev/null 2>&1; then

@@ -64,6 +64,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewApplyCommand(g),
 		NewStatusCommand(g),
 		NewImageCommand(g),
+		NewStackCommand(g),
 		NewLabCommand(g),
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),
