@@ -27,7 +27,9 @@ Traefik join its network, images come from the nodes (skep image push), not
 from a registry. Docker on any manager sees the stack (docker stack ls).
 
 Every stack command talks to the first manager of the cluster file that
-answers; a manager that is down does not stop it.`,
+answers; a manager that is down does not stop it. deploy also asks every
+node the swarm may place tasks on for its images, so such a node that
+skep cannot reach stops a deploy.`,
 		Example: `  skep stack deploy -c compose.yaml myapp
   skep stack ls
   skep stack ps myapp

@@ -36,21 +36,28 @@ func stackDeployCommand(o *stackDeployOptions) *cobra.Command {
 		Short: "Create or update stack NAME from compose files, and wait until it runs",
 		Long: `deploy reads the compose files as docker compose does (later files override
 earlier ones; variables from the environment, then --env-file or the .env
-beside the first file), and stops with exit code 2 at the first problem,
-naming FILE:LINE:COL, before contacting any host. Keys swarm ignores (build,
-depends_on, ...) are named once as warnings.
+beside the first file). A problem in them stops it with exit code 2 before
+any host is contacted: what the loader finds is named FILE:LINE:COL (all of
+the first stage that fails), what swarm cannot run (network_mode, a port
+range, ...) by service and key. Keys swarm ignores (build, depends_on, ...)
+are named once as warnings.
 
 It then fits the stack to the cluster and says what it changed:
 
-  volumes   a named volume is the directory STORAGE_MOUNT/volumes/NAME_VOLUME
-            on the shared storage (the same path on every node), created
-            before the deploy, so its data follows a task to any node
+  volumes   a named volume without a driver is the directory
+            STORAGE_MOUNT/volumes/NAME_VOLUME on the shared storage (the
+            same path on every node), created before the deploy, so its
+            data follows a task to any node
   routing   a service with traefik.enable=true in deploy.labels joins the
-            ingress network skep-public, where Traefik reaches it
-  IPVS      where the kernel lacks IPVS, services use DNS round robin
-            (endpoint_mode: dnsrr) instead of a virtual IP
-  images    each service is pinned to the image the nodes hold (skep image
-            push puts it there), so no node asks a registry for it
+            ingress network skep-public, where Traefik reaches it (when
+            the cluster file declares ingress)
+  IPVS      where the kernel lacks IPVS, services without endpoint_mode use
+            DNS round robin (dnsrr) instead of a virtual IP, and publish
+            their ports in host mode
+  images    each service is pinned to the image ID (or registry digest) the
+            nodes hold (skep image push puts it there), so a node that has
+            it asks no registry; a node lacking it stops the deploy before
+            anything is changed (exit 1)
 
 The stack is created or updated through the first manager that answers,
 as docker stack deploy does, except that a service whose declaration did
@@ -62,7 +69,8 @@ error) or when --timeout passes. --detach returns once swarm has the stack.
 
 With --output json, stdout is {"stack", "created", "updated", "unchanged",
 "removed", "kept", "warnings", "notes", "running"} (service names, as swarm
-names them) and the progress lines go to stderr.`,
+names them; "kept", networks left for a later deploy, only when there are
+some) and the progress lines go to stderr.`,
 		Example: `  skep stack deploy -c compose.yaml myapp
   skep stack deploy --lab skep -c examples/counter/compose.yaml counter
   skep stack deploy -c compose.yaml -c compose.prod.yaml --env-file prod.env myapp
