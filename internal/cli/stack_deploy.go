@@ -164,6 +164,9 @@ func runStackDeploy(ctx context.Context, out, errOut io.Writer, o *stackDeployOp
 	if err := stack.PinImages(ctx, st, nodes); err != nil {
 		return err
 	}
+	if err := stack.Check(ctx, sc.mgr, st); err != nil {
+		return err
+	}
 	if err := sc.makeDirs(ctx, st.Dirs); err != nil {
 		return err
 	}

@@ -1,13 +1,27 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
 )
+
+// Check reads the swarm and says whether the stack can be deployed onto
+// it, changing nothing. Deploy checks again itself; a caller that must
+// prepare something first (the stack's directories on the shared storage)
+// checks before that, so a refused stack leaves nothing behind.
+func Check(ctx context.Context, mgr client.APIClient, st *Stack) error {
+	sw, err := readSwarm(ctx, mgr)
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", st.Name, err)
+	}
+	return preflight(st, sw)
+}
 
 // preflight finds every reason the stack cannot be deployed onto the swarm
 // as it is, all at once and before anything changes: a deploy that stopped
