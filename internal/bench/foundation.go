@@ -25,10 +25,11 @@ type FoundationOptions struct {
 // with it cached, the first apply, and the second (no-op) apply, whose
 // ratio to the first shows that converged clusters cost almost nothing.
 func Foundation(ctx context.Context, cli *client.Client, o FoundationOptions) ([]Row, error) {
-	if _, err := lab.Load(o.Lab); err == nil {
-		return nil, fmt.Errorf("lab %s exists; the benchmark needs its own lab (choose another --name or run skep lab down --name %s)", o.Lab, o.Lab)
+	release, err := claimLab(ctx, cli, o.Lab)
+	defer release()
+	if err != nil {
+		return nil, err
 	}
-	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
 	var rows []Row
 	if o.Cold {
 		if err := removeImages(ctx, cli); err != nil {

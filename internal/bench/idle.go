@@ -56,13 +56,15 @@ func Idle(ctx context.Context, cli *client.Client, o IdleOptions) ([]Row, error)
 			return nil, err
 		}
 	} else {
-		defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
 		o.Logf("measuring the machine without the lab for %s", o.Window)
 		var err error
 		if before, err = measure(ctx, o.Window, nil); err != nil {
 			return nil, err
 		}
-		if l, c, err = ownLab(ctx, cli, o.Lab, o.Logf, nil); err != nil {
+		var release func()
+		l, c, release, err = ownLab(ctx, cli, o.Lab, o.Logf, nil)
+		defer release()
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -19,7 +20,6 @@ import (
 	"skep/internal/host"
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
-	"skep/internal/lab"
 	skswarm "skep/internal/swarm"
 )
 
@@ -110,9 +110,9 @@ type IngressOptions struct {
 // straight from the container's published port), and requests/s and p99
 // latency of a bounded load through Traefik vs straight to the backend.
 func Ingress(ctx context.Context, local *client.Client, o IngressOptions) ([]Row, error) {
-	defer lab.Down(context.WithoutCancel(ctx), local, o.Lab, func(string, ...any) {})
 	// Traefik is built once, then cached.
-	l, c, err := ownLab(ctx, local, o.Lab, o.Logf, nil)
+	l, c, release, err := ownLab(ctx, local, o.Lab, o.Logf, nil)
+	defer release()
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +144,8 @@ func Ingress(ctx context.Context, local *client.Client, o IngressOptions) ([]Row
 	if l.VIP != "" && reachable(ctx, net.JoinHostPort(l.VIP, "443")) {
 		entry = l.VIP
 	}
-	viaTraefik := newClient(net.JoinHostPort(entry, "443"), hostName, o.Clients)
-	straight := newClient(net.JoinHostPort(first.Address, strconv.Itoa(direct)), hostName, o.Clients)
+	viaTraefik := newClient(net.JoinHostPort(entry, "443"), hostName, o.Clients, nil)
+	straight := newClient(net.JoinHostPort(first.Address, strconv.Itoa(direct)), hostName, o.Clients, nil)
 	traefikURL, directURL := "https://"+hostName+"/", "http://"+hostName+"/"
 
 	o.Logf("creating service %s (image %s) routed for %s", name, tag, hostName)
@@ -206,15 +206,17 @@ func reachable(ctx context.Context, addr string) bool {
 }
 
 // newClient sends every request to addr whatever the URL's host, so the
-// URL can carry the routed name (Host header and SNI) with no DNS. The
-// lab's certificate is not checked here: only timing is measured.
-func newClient(addr, serverName string, conns int) *http.Client {
+// URL can carry the routed name (Host header and SNI) with no DNS. With
+// roots, the certificate is checked against them (the lab's CA) for
+// serverName, as a browser would; without, it is not checked, where only
+// timing is measured.
+func newClient(addr, serverName string, conns int, roots *x509.CertPool) *http.Client {
 	d := &net.Dialer{Timeout: 2 * time.Second}
 	return &http.Client{
 		Timeout: 5 * time.Second,
 		Transport: &http.Transport{
 			DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) },
-			TLSClientConfig:     &tls.Config{ServerName: serverName, InsecureSkipVerify: true},
+			TLSClientConfig:     &tls.Config{ServerName: serverName, RootCAs: roots, InsecureSkipVerify: roots == nil},
 			MaxIdleConnsPerHost: conns,
 			Proxy:               nil,
 		},

@@ -43,12 +43,12 @@ func Storage(ctx context.Context, cli *client.Client, o StorageOptions) ([]Row, 
 	if o.MiB <= 0 {
 		o.MiB = 128
 	}
-	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
 	// The swarm and the storage only: other components do not change how
 	// GlusterFS performs, and building them would only slow the benchmark.
-	l, c, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
+	l, c, release, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
 		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, Storage: full.Storage, Path: full.Path}
 	})
+	defer release()
 	if err != nil {
 		return nil, err
 	}

@@ -51,14 +51,14 @@ func VIP(ctx context.Context, cli *client.Client, o VIPOptions) ([]Row, error) {
 	if o.Trials < 1 {
 		o.Trials = 1
 	}
-	defer lab.Down(context.WithoutCancel(ctx), cli, o.Lab, func(string, ...any) {})
 	// The swarm, the VIP and Traefik, which keepalived tracks and which
 	// answers the requests counted under load; storage and certificates do
 	// not change how the VIP moves, and building them would only slow the
 	// benchmark.
-	l, c, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
+	l, c, release, err := ownLab(ctx, cli, o.Lab, o.Logf, func(full *config.Cluster) *config.Cluster {
 		return &config.Cluster{Name: full.Name, SSH: full.SSH, Hosts: full.Hosts, Swarm: full.Swarm, VIP: full.VIP, Ingress: full.Ingress, Path: full.Path}
 	})
+	defer release()
 	if err != nil {
 		return nil, err
 	}
@@ -293,10 +293,16 @@ func (b *vipBench) execIn(ctx context.Context, node, script string, stdin []byte
 // execNode runs a script in a lab node container through the local engine
 // (the nodes are containers here), feeding stdin.
 func execNode(ctx context.Context, cli *client.Client, l *lab.Lab, node, script string, stdin []byte) (string, error) {
+	return execNodeEnv(ctx, cli, l, node, script, stdin, nil)
+}
+
+// execNodeEnv is execNode with variables (KEY=VALUE) in the script's
+// environment: values reach it without being part of its command line.
+func execNodeEnv(ctx context.Context, cli *client.Client, l *lab.Lab, node, script string, stdin []byte, env []string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	name := lab.ContainerName(l.Name, node)
-	ex, err := cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script},
+	ex, err := cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script}, Env: env,
 		AttachStdin: stdin != nil, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)

@@ -25,6 +25,7 @@ the lab's containers.`,
 	cmd.AddCommand(newBenchVIPCommand())
 	cmd.AddCommand(newBenchStorageCommand())
 	cmd.AddCommand(newBenchIdleCommand())
+	cmd.AddCommand(newBenchStackCommand())
 	return cmd
 }
 

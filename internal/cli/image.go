@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/config"
@@ -90,7 +88,7 @@ func runImagePush(ctx context.Context, out, errOut io.Writer, o *imagePushOption
 		return err
 	}
 	p := newProgress(logw)
-	nodes, closeAll, connErr := connectEngines(ctx, c)
+	nodes, closeAll, connErr := host.Engines(ctx, c, 10*time.Second)
 	defer closeAll()
 	placed, pushErr := image.Push(ctx, local, images, nodes, p.hostf)
 	if o.output == "json" {
@@ -108,36 +106,6 @@ func runImagePush(ctx context.Context, out, errOut io.Writer, o *imagePushOption
 		}
 	}
 	return errors.Join(connErr, pushErr)
-}
-
-// connectEngines reaches every host's Docker engine over SSH, in parallel.
-// It returns the engines that answered and an error naming the others:
-// the images still go to the nodes that can take them.
-func connectEngines(ctx context.Context, c *config.Cluster) (map[string]client.ImageAPIClient, func(), error) {
-	hosts, dialErr := host.DialAll(ctx, host.Targets(c, false, 10*time.Second))
-	closeAll := func() {
-		for _, h := range hosts {
-			h.Close()
-		}
-	}
-	engines := map[string]client.ImageAPIClient{}
-	var mu sync.Mutex
-	var errs []error
-	var wg sync.WaitGroup
-	for name, h := range hosts {
-		wg.Go(func() {
-			cli, err := h.Docker(ctx)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			engines[name] = cli
-		})
-	}
-	wg.Wait()
-	return engines, closeAll, errors.Join(append([]error{dialErr}, errs...)...)
 }
 
 func hostNames(c *config.Cluster) []string {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"skep/internal/config"
 	"skep/internal/host"
+	"skep/internal/stackdeploy"
 	skswarm "skep/internal/swarm"
 )
 
@@ -49,7 +49,7 @@ skep cannot reach stops a deploy.`,
 
 // stackDialTimeout bounds reaching one host: a host that does not answer
 // within it is down for the stack commands.
-const stackDialTimeout = 10 * time.Second
+const stackDialTimeout = stackdeploy.DialTimeout
 
 // noManagerHint is what to do when no manager answers.
 const noManagerHint = "skep status shows which hosts answer; skep apply sets the swarm up"

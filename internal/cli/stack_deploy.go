@@ -11,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"skep/internal/config"
-	"skep/internal/ingress"
 	"skep/internal/stack"
+	"skep/internal/stackdeploy"
 )
 
 type stackDeployOptions struct {
@@ -111,105 +110,50 @@ func runStackDeploy(ctx context.Context, out, errOut io.Writer, o *stackDeployOp
 	if o.timeout <= 0 {
 		return badInput(fmt.Errorf("--timeout %s: must be more than zero", o.timeout), "")
 	}
-	loaded, err := stack.Load(ctx, stack.LoadOptions{Files: o.files, EnvFiles: o.envFiles, Name: name, Environ: os.Environ()})
-	if err != nil {
-		return composeFailure(err)
-	}
-	for _, w := range loaded.Warnings {
-		fmt.Fprintf(logw, "warning: %s\n", w)
-	}
-	c, err := o.src.load()
-	if err != nil {
-		return err
-	}
-	convert := func(ipvs bool) (*stack.Stack, error) {
-		st, err := stack.Convert(loaded.Project, convertOptions(c, name, ipvs))
-		if err != nil {
-			return nil, badInput(fmt.Errorf("stack %s: %w", name, err), "fix the compose file; nothing was changed")
-		}
-		return st, nil
-	}
-	// Whether the kernel has IPVS changes endpoint modes only: a file
-	// swarm cannot take fails here, before any host is contacted.
-	if _, err := convert(false); err != nil {
-		return err
-	}
-
-	sc, err := reachCluster(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer sc.close()
 	p := newProgress(logw)
-	for _, e := range sc.unreached {
-		p.logf("not reached: %v", e)
-	}
-	ipvs, err := sc.ipvs(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := convert(ipvs)
-	if err != nil {
-		return err
-	}
-	for _, n := range st.Notes {
-		fmt.Fprintf(logw, "note: %s\n", n)
-	}
-	// Every check that reads comes first: a node lacking an image stops
-	// the deploy before anything is created.
-	nodes, err := sc.placeable(ctx)
-	if err != nil {
-		return err
-	}
-	if err := stack.PinImages(ctx, st, nodes); err != nil {
-		return err
-	}
-	if err := stack.Check(ctx, sc.mgr, st); err != nil {
-		return err
-	}
-	if err := sc.makeDirs(ctx, st.Dirs); err != nil {
-		return err
-	}
-	if len(st.Dirs) > 0 {
-		p.hostf(sc.mgrHost.Name(), "directories on the shared storage: %s", strings.Join(st.Dirs, " "))
-	}
-	res, err := stack.Deploy(ctx, sc.mgr, st, func(line string) { p.hostf(sc.mgrHost.Name(), "%s", line) })
-	if err != nil {
-		return err
-	}
-	if o.output != "json" {
-		fmt.Fprintln(out, deploySummary(res))
-	}
-	var waitErr error
-	if !o.detach {
-		waitErr = stack.Wait(ctx, sc.mgr, name, loaded.Project.ServiceNames(),
-			stack.WaitOptions{Timeout: o.timeout, Report: func(line string) { p.logf("%s", line) }})
+	res, err := stackdeploy.Run(ctx, stackdeploy.Options{
+		Cluster: o.src.load, Name: name, Files: o.files, EnvFiles: o.envFiles, Environ: os.Environ(),
+		Detach: o.detach, Timeout: o.timeout,
+		Print: func(line string) { fmt.Fprintln(logw, line) },
+		Logf:  p.logf,
+		Hostf: p.hostf,
+		Deployed: func(r *stack.DeployResult) {
+			if o.output != "json" {
+				fmt.Fprintln(out, deploySummary(r))
+			}
+		},
+	})
+	var waitErr *stackdeploy.WaitError
+	if err != nil && !errors.As(err, &waitErr) {
+		return deployFailure(err)
 	}
 	if o.output == "json" {
-		if err := writeDeployJSON(out, res, loaded.Warnings, st.Notes, !o.detach && waitErr == nil); err != nil {
+		if err := writeDeployJSON(out, res.Deploy, res.Loaded.Warnings, res.Stack.Notes, res.Running); err != nil {
 			return err
 		}
 	}
 	if waitErr != nil {
-		return waitFailure(name, waitErr)
+		return waitFailure(name, waitErr.Err)
 	}
 	if o.output != "json" && !o.detach {
-		fmt.Fprintf(out, "stack %s is running: every task of its %d service(s)\n", name, len(loaded.Project.Services))
+		fmt.Fprintf(out, "stack %s is running: every task of its %d service(s)\n", name, len(res.Loaded.Project.Services))
 	}
 	return nil
 }
 
-// convertOptions fits the conversion to the cluster: its shared storage
-// (none without a storage section) and its ingress network.
-func convertOptions(c *config.Cluster, name string, ipvs bool) stack.ConvertOptions {
-	opts := stack.ConvertOptions{Name: name, IPVS: ipvs}
-	if c.Storage != nil {
-		opts.StorageMount = c.Storage.Mount
+// deployFailure gives deploy's errors their exit codes: a problem in the
+// files or a file swarm cannot take is bad input (2), no manager answering
+// is a failure (1) with what to check; the rest pass as they are.
+func deployFailure(err error) error {
+	var ce *stackdeploy.ConvertError
+	var nm *stackdeploy.NoManagerError
+	switch {
+	case errors.As(err, &ce):
+		return badInput(ce, "fix the compose file; nothing was changed")
+	case errors.As(err, &nm):
+		return &exitError{code: ExitFailed, err: nm, hint: noManagerHint}
 	}
-	if c.Ingress != nil {
-		opts.PublicNetwork = ingress.PublicNetwork
-	}
-	return opts
+	return composeFailure(err)
 }
 
 // composeFailure makes a problem in the compose files bad input (exit 2),

@@ -245,25 +245,6 @@ func TestDeployJSONHasEveryListAsAnArray(t *testing.T) {
 	}
 }
 
-func TestMkdirCommandQuotesEachDirectory(t *testing.T) {
-	got := mkdirCommand([]string{"/var/data/volumes/app_data", "/var/data/it's here"})
-	want := `mkdir -p -- '/var/data/volumes/app_data' '/var/data/it'\''s here'`
-	if got != want {
-		t.Errorf("got %s\nwant %s", got, want)
-	}
-}
-
-func TestConvertOptionsFollowTheClusterFile(t *testing.T) {
-	bare := &config.Cluster{}
-	if o := convertOptions(bare, "app", false); o.StorageMount != "" || o.PublicNetwork != "" || o.Name != "app" {
-		t.Errorf("without storage and ingress: %+v", o)
-	}
-	full := &config.Cluster{Storage: &config.Storage{Mount: "/mnt/shared"}, Ingress: &config.Ingress{}}
-	if o := convertOptions(full, "app", true); o.StorageMount != "/mnt/shared" || o.PublicNetwork != "skep-public" || !o.IPVS {
-		t.Errorf("with storage and ingress: %+v", o)
-	}
-}
-
 func TestRemoveSaysWhereTheDataStays(t *testing.T) {
 	c := &config.Cluster{Storage: &config.Storage{Mount: "/var/data"}}
 	got := removedSummary("counter", 3, keptData(c, "counter"))

@@ -90,7 +90,9 @@ func pushTag(name string) (string, error) {
 // ID; a tag with another image under it is replaced. logf gets progress
 // lines per node. It returns one Placed per image per node that answered,
 // sorted by image then node, and an error joining every node's failure.
-func Push(ctx context.Context, local client.ImageAPIClient, images []LocalImage, nodes map[string]client.ImageAPIClient,
+//
+// nodes may be any engine clients (host.Engines gives full ones).
+func Push[E client.ImageAPIClient](ctx context.Context, local client.ImageAPIClient, images []LocalImage, nodes map[string]E,
 	logf func(node, format string, args ...any)) ([]Placed, error) {
 	var mu sync.Mutex
 	var placed []Placed

@@ -73,6 +73,13 @@ func (l *Lab) save() error {
 	return os.WriteFile(filepath.Join(l.StateDir, "lab.json"), append(data, '\n'), 0o600)
 }
 
+// Exists tells whether a lab of that name has state on this machine, even
+// state Load cannot read: a name taken is taken.
+func Exists(name string) bool {
+	_, err := os.Stat(filepath.Join(stateDir(name), "lab.json"))
+	return err == nil
+}
+
 // Load reads a lab's state; it fails when the lab does not exist.
 func Load(name string) (*Lab, error) {
 	data, err := os.ReadFile(filepath.Join(stateDir(name), "lab.json"))
