@@ -69,7 +69,7 @@ services:
 		},
 	}, {
 		name: "global mode and legacy restart",
-		yaml: "services: {agent: {image: a, restart: unless-stopped, deploy: {mode: global}}, once: {image: b, restart: \"no\"}, retry: {image: c, restart: \"on-failure:3\"}}",
+		yaml: "services: {agent: {image: a, restart: unless-stopped, deploy: {mode: global}}, once: {image: b, restart: \"no\"}, retry: {image: c, restart: \"on-failure:3\"}, failing: {image: d, restart: on-failure}}",
 		check: func(t *testing.T, st *Stack) {
 			agent := svc(t, st, "app_agent")
 			eq(t, "mode", agent.Mode, swarm.ServiceMode{Global: &swarm.GlobalService{}})
@@ -78,6 +78,9 @@ services:
 			eq(t, "no restart", svc(t, st, "app_once").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone})
 			eq(t, "on-failure", svc(t, st, "app_retry").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{
 				Condition: swarm.RestartPolicyConditionOnFailure, MaxAttempts: ptr(uint64(3))})
+			// on-failure without a count: 0 (no limit) is sent, as docker does.
+			eq(t, "on-failure, no count", svc(t, st, "app_failing").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{
+				Condition: swarm.RestartPolicyConditionOnFailure, MaxAttempts: ptr(uint64(0))})
 			eq(t, "default replicas", svc(t, st, "app_once").Mode, swarm.ServiceMode{Replicated: &swarm.ReplicatedService{}})
 			// The one place skep departs from docker here is said.
 			hasNote(t, st, `service once: restart "no" becomes restart_policy condition none`)
