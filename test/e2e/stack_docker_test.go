@@ -47,12 +47,24 @@ func TestStackDocker(t *testing.T) {
 
 	t.Run("same file: specs equal but for the README's differences; docker stack ls lists skep's stack", func(t *testing.T) {
 		mgr := labName + "-node1"
-		removeEqStacks(t, mgr)
-		t.Cleanup(func() { removeEqStacks(t, mgr) })
+		services := []string{"web", "once"}
+		removeEqStack(t, mgr, eqSkep)
+		removeEqStack(t, mgr, eqDocker)
+		t.Cleanup(func() { removeEqStack(t, mgr, eqSkep); removeEqStack(t, mgr, eqDocker) })
 		mustSkep(t, 5*time.Minute, "image", "push", "--lab", labName, counterImage)
 
+		// One stack at a time: swarm refuses a port published in ingress
+		// mode (docker's) that another service publishes in host mode
+		// (skep's), so skep's stack is inspected and removed first.
 		r := mustSkep(t, 5*time.Minute, deployArgs(eqSkep, eqDir+"/compose.yaml")...)
 		t.Logf("skep stack deploy:\n%s%s", r.stdout, r.stderr)
+		ls := docker(t, "exec", mgr, "docker", "stack", "ls", "--format", "{{.Name}} {{.Services}}")
+		if !strings.Contains("\n"+ls+"\n", "\n"+eqSkep+" 2\n") {
+			t.Fatalf("docker stack ls on a manager does not list skep's stack %s with its 2 services:\n%s", eqSkep, ls)
+		}
+		skepSpecs := inspectSpecs(t, mgr, eqSkep, services)
+		removeEqStack(t, mgr, eqSkep)
+
 		// docker reads no .env: the variables are exported from it, as a
 		// user of docker stack deploy would. --resolve-image never: the
 		// image is on the nodes and in no registry.
@@ -60,13 +72,16 @@ func TestStackDocker(t *testing.T) {
 		out := docker(t, "exec", "-w", eqNodeDir, mgr, "sh", "-c",
 			"set -a && . ./.env && set +a && docker stack deploy --resolve-image never -c compose.yaml "+eqDocker)
 		t.Logf("docker stack deploy:\n%s", out)
+		dockerSpecs := inspectSpecs(t, mgr, eqDocker, services)
 
-		ls := docker(t, "exec", mgr, "docker", "stack", "ls", "--format", "{{.Name}} {{.Services}}")
-		if !strings.Contains("\n"+ls+"\n", "\n"+eqSkep+" 2\n") {
-			t.Fatalf("docker stack ls on a manager does not list skep's stack %s with its 2 services:\n%s", eqSkep, ls)
+		var seen []difference
+		for _, svc := range services {
+			specDiff("", skepSpecs[svc], dockerSpecs[svc], func(path string, a, b any) {
+				d := difference{service: svc, path: path, skep: a, docker: b}
+				t.Logf("differs: %s", d)
+				seen = append(seen, d)
+			})
 		}
-
-		seen := observedDifferences(t, mgr, []string{"web", "once"})
 		items := readmeDifferences(t)
 		ipvs := strings.TrimSpace(docker(t, "exec", mgr, "sh", "-c", "if "+apply.IPVSTest+"; then echo yes; else echo no; fi")) == "yes"
 		checkDifferences(t, seen, items, ipvs)
@@ -110,35 +125,30 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// observedDifferences inspects each service of both stacks on mgr and
-// lists where the specs differ once the names that must differ are made
-// alike (specTree).
-func observedDifferences(t *testing.T, mgr string, services []string) []difference {
+// inspectSpecs is the spec of each of a stack's services (by their names
+// in the file) as docker service inspect on mgr shows it, made comparable
+// with the other stack's (specTree).
+func inspectSpecs(t *testing.T, mgr, stack string, services []string) map[string]map[string]any {
 	t.Helper()
-	names := map[string]string{}
+	networks := map[string]string{}
 	for _, line := range strings.Split(docker(t, "exec", mgr, "docker", "network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"), "\n") {
 		if id, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
-			names[id] = name
+			networks[id] = name
 		}
 	}
-	var all []difference
+	args := []string{"exec", mgr, "docker", "service", "inspect"}
 	for _, svc := range services {
-		args := []string{"exec", mgr, "docker", "service", "inspect", eqSkep + "_" + svc, eqDocker + "_" + svc}
-		var got []swarm.Service
-		if err := json.Unmarshal([]byte(docker(t, args...)), &got); err != nil || len(got) != 2 {
-			t.Fatalf("docker service inspect of %s in both stacks: %v (%d services)", svc, err, len(got))
-		}
-		s, d := specTree(t, got[0], eqSkep, names), specTree(t, got[1], eqDocker, names)
-		var diffs []difference
-		specDiff("", s, d, func(path string, a, b any) {
-			diffs = append(diffs, difference{service: svc, path: path, skep: a, docker: b})
-		})
-		for _, df := range diffs {
-			t.Logf("differs: %s", df)
-		}
-		all = append(all, diffs...)
+		args = append(args, stack+"_"+svc)
 	}
-	return all
+	var got []swarm.Service
+	if err := json.Unmarshal([]byte(docker(t, args...)), &got); err != nil || len(got) != len(services) {
+		t.Fatalf("docker service inspect of stack %s: %v (%d services, want %d)", stack, err, len(got), len(services))
+	}
+	out := map[string]map[string]any{}
+	for i, svc := range services {
+		out[svc] = specTree(t, got[i], stack, networks)
+	}
+	return out
 }
 
 // specTree is a service's spec as JSON values, made comparable with the
@@ -328,27 +338,35 @@ func checkDifferences(t *testing.T, seen []difference, items []readmeItem, ipvs 
 	}
 }
 
-// removeEqStacks removes both stacks and what they leave behind: docker
-// stack rm keeps volumes, and skep stack rm keeps the volume's directory on
-// the shared storage. It waits until the stacks' networks are gone (they
-// go once their tasks stop), so the next test starts clean.
-func removeEqStacks(t *testing.T, mgr string) {
+// removeEqStack removes a stack and what it leaves behind: docker stack
+// rm keeps volumes, skep stack rm keeps the volume's directory on the
+// shared storage. It waits until the stack's services and networks are
+// gone (networks go once the tasks stop), so its ports are free for the
+// next stack.
+func removeEqStack(t *testing.T, mgr, stack string) {
 	t.Helper()
-	skep(t, 2*time.Minute, "stack", "rm", "--lab", labName, eqSkep)
-	mount := labCluster(t).Storage.Mount
-	eventually(t, 2*time.Minute, "both stacks removed", func() (bool, string) {
-		exec0("docker", "exec", mgr, "docker", "stack", "rm", eqDocker)
-		out := execOut("docker", "exec", mgr, "sh", "-c",
-			"docker service ls -q --filter label=com.docker.stack.namespace="+eqSkep+
-				"; docker service ls -q --filter label=com.docker.stack.namespace="+eqDocker+
-				"; docker network ls -q --filter label=com.docker.stack.namespace="+eqSkep+
-				"; docker network ls -q --filter label=com.docker.stack.namespace="+eqDocker)
-		return strings.TrimSpace(out) == "", out
-	})
-	for _, n := range labCluster(t).Hosts {
-		// Volumes stay a moment after their tasks; what remains is
-		// removed by the next run's cleanup, so this one need not wait.
-		exec0("docker", "exec", labName+"-"+n.Name, "sh", "-c", "docker volume rm -f "+eqDocker+"_data >/dev/null 2>&1; rm -rf "+eqNodeDir)
+	rm := func() { exec0("docker", "exec", mgr, "docker", "stack", "rm", stack) }
+	if stack == eqSkep {
+		rm = func() { skep(t, 2*time.Minute, "stack", "rm", "--lab", labName, stack) }
 	}
-	exec0("docker", "exec", mgr, "rm", "-rf", mount+"/volumes/"+eqSkep+"_data")
+	rm()
+	label := "label=com.docker.stack.namespace=" + stack
+	eventually(t, 2*time.Minute, "stack "+stack+" removed", func() (bool, string) {
+		out := execOut("docker", "exec", mgr, "sh", "-c",
+			"docker service ls -q --filter "+label+"; docker network ls -q --filter "+label)
+		if strings.TrimSpace(out) == "" {
+			return true, ""
+		}
+		// A network still held by a stopping task is left by rm: again.
+		rm()
+		return false, out
+	})
+	c := labCluster(t)
+	for _, n := range c.Hosts {
+		// A volume outlives its task by a moment; one left here goes
+		// with the next run's cleanup.
+		exec0("docker", "exec", labName+"-"+n.Name, "sh", "-c",
+			"docker volume rm -f "+stack+"_data >/dev/null 2>&1; rm -rf "+eqNodeDir)
+	}
+	exec0("docker", "exec", mgr, "rm", "-rf", c.Storage.Mount+"/volumes/"+stack+"_data")
 }
