@@ -132,6 +132,10 @@ func restartPolicy(restart string, p *types.RestartPolicy) (*swarm.RestartPolicy
 			attempts = &n
 		}
 	}
+	if name == "on-failure" && attempts == nil {
+		// docker sends on-failure's count even when it is 0 (no limit).
+		attempts = new(uint64)
+	}
 	switch name {
 	case "":
 		return nil, nil

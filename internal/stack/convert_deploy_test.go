@@ -69,7 +69,7 @@ services:
 		},
 	}, {
 		name: "global mode and legacy restart",
-		yaml: "services: {agent: {image: a, restart: unless-stopped, deploy: {mode: global}}, once: {image: b, restart: \"no\"}, retry: {image: c, restart: \"on-failure:3\"}}",
+		yaml: "services: {agent: {image: a, restart: unless-stopped, deploy: {mode: global}}, once: {image: b, restart: \"no\"}, retry: {image: c, restart: \"on-failure:3\"}, failing: {image: d, restart: on-failure}}",
 		check: func(t *testing.T, st *Stack) {
 			agent := svc(t, st, "app_agent")
 			eq(t, "mode", agent.Mode, swarm.ServiceMode{Global: &swarm.GlobalService{}})
@@ -78,7 +78,24 @@ services:
 			eq(t, "no restart", svc(t, st, "app_once").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone})
 			eq(t, "on-failure", svc(t, st, "app_retry").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{
 				Condition: swarm.RestartPolicyConditionOnFailure, MaxAttempts: ptr(uint64(3))})
+			// on-failure without a count: 0 (no limit) is sent, as docker does.
+			eq(t, "on-failure, no count", svc(t, st, "app_failing").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{
+				Condition: swarm.RestartPolicyConditionOnFailure, MaxAttempts: ptr(uint64(0))})
 			eq(t, "default replicas", svc(t, st, "app_once").Mode, swarm.ServiceMode{Replicated: &swarm.ReplicatedService{}})
+			// The one place skep departs from docker here is said.
+			hasNote(t, st, `service once: restart "no" becomes restart_policy condition none`)
+			noNote(t, st, "service agent: restart")
+			noNote(t, st, "service retry: restart")
+		},
+	}, {
+		// deploy.restart_policy wins over restart, as in docker stack
+		// deploy; "no" beside it says nothing of its own.
+		name: "restart_policy beside restart",
+		yaml: "services: {web: {image: nginx, restart: \"no\", deploy: {restart_policy: {condition: any, delay: 2s}}}}",
+		check: func(t *testing.T, st *Stack) {
+			eq(t, "restart", svc(t, st, "app_web").TaskTemplate.RestartPolicy, &swarm.RestartPolicy{
+				Condition: swarm.RestartPolicyConditionAny, Delay: ptr(2 * time.Second)})
+			noNote(t, st, "restart")
 		},
 	}, {
 		name: "legacy scale",
@@ -187,10 +204,31 @@ services:
       - "9000"
 `,
 		check: func(t *testing.T, st *Stack) {
+			// By published port, as docker stack deploy sends them.
 			eq(t, "ports", svc(t, st, "app_web").EndpointSpec.Ports, []swarm.PortConfig{
+				{Protocol: "tcp", TargetPort: 9000, PublishMode: "ingress"},
 				{Protocol: "udp", TargetPort: 53, PublishedPort: 5353, PublishMode: "host"},
 				{Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "ingress"},
-				{Protocol: "tcp", TargetPort: 9000, PublishMode: "ingress"},
+			})
+		},
+	}, {
+		// docker orders ports by the number they are published on, not as
+		// text ("10080:81" before "9090:80") nor by target; ports it
+		// publishes on no fixed number come first, in the file's order.
+		name: "port order",
+		yaml: `
+services:
+  web:
+    image: nginx
+    ports: ["10080:81", "9090:80", "83", "9090:80/udp", "82"]
+`,
+		check: func(t *testing.T, st *Stack) {
+			eq(t, "ports", svc(t, st, "app_web").EndpointSpec.Ports, []swarm.PortConfig{
+				{Protocol: "tcp", TargetPort: 83, PublishMode: "ingress"},
+				{Protocol: "tcp", TargetPort: 82, PublishMode: "ingress"},
+				{Protocol: "tcp", TargetPort: 80, PublishedPort: 9090, PublishMode: "ingress"},
+				{Protocol: "udp", TargetPort: 80, PublishedPort: 9090, PublishMode: "ingress"},
+				{Protocol: "tcp", TargetPort: 81, PublishedPort: 10080, PublishMode: "ingress"},
 			})
 		},
 	}, {

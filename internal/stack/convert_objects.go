@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/swarm"
@@ -146,41 +145,56 @@ func fileTarget(r types.FileReferenceConfig) (name, uid, gid string, mode os.Fil
 	return name, uid, gid, mode
 }
 
-// configRefs are a service's config references, sorted by name so the
-// spec does not change (and restart the service) with the file's order.
+// configRefs are a service's config references, sorted so the spec does
+// not change (and restart the service) with the file's order. The order is
+// docker's: by the name docker stack deploy gives each object, without the
+// content hash (which could order two names otherwise).
 func (c *converter) configRefs(refs []types.ServiceConfigObjConfig) ([]*swarm.ConfigReference, error) {
 	var out []*swarm.ConfigReference
+	by := map[*swarm.ConfigReference]string{}
 	for _, r := range refs {
 		name, ok := c.configNames[r.Source]
 		if !ok {
 			return nil, fmt.Errorf("configs: %s is not declared under the top-level configs", r.Source)
 		}
 		target, uid, gid, mode := fileTarget(types.FileReferenceConfig(r))
-		out = append(out, &swarm.ConfigReference{
+		ref := &swarm.ConfigReference{
 			ConfigName: name,
 			File:       &swarm.ConfigReferenceFileTarget{Name: target, UID: uid, GID: gid, Mode: mode},
-		})
+		}
+		o := c.p.Configs[r.Source]
+		by[ref] = c.objectName(r.Source, o.Name, bool(o.External))
+		out = append(out, ref)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ConfigName < out[j].ConfigName })
+	sort.SliceStable(out, func(i, j int) bool { return by[out[i]] < by[out[j]] })
 	return out, nil
 }
 
+// secretRefs are a service's secret references, ordered as configRefs.
 func (c *converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.SecretReference, error) {
 	var out []*swarm.SecretReference
+	by := map[*swarm.SecretReference]string{}
 	for _, r := range refs {
 		name, ok := c.secretNames[r.Source]
 		if !ok {
 			return nil, fmt.Errorf("secrets: %s is not declared under the top-level secrets", r.Source)
 		}
 		target, uid, gid, mode := fileTarget(types.FileReferenceConfig(r))
-		// compose-go spells the default target /run/secrets/NAME; swarm puts
-		// a relative name there itself, and older engines take only that.
-		target = strings.TrimPrefix(target, "/run/secrets/")
-		out = append(out, &swarm.SecretReference{
+		// compose-go spells the default target /run/secrets/SOURCE, where
+		// docker stack deploy sends SOURCE (swarm puts a relative name
+		// under /run/secrets itself). A target the file gives otherwise
+		// goes as written, as docker sends it.
+		if target == "/run/secrets/"+r.Source {
+			target = r.Source
+		}
+		ref := &swarm.SecretReference{
 			SecretName: name,
 			File:       &swarm.SecretReferenceFileTarget{Name: target, UID: uid, GID: gid, Mode: mode},
-		})
+		}
+		o := c.p.Secrets[r.Source]
+		by[ref] = c.objectName(r.Source, o.Name, bool(o.External))
+		out = append(out, ref)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].SecretName < out[j].SecretName })
+	sort.SliceStable(out, func(i, j int) bool { return by[out[i]] < by[out[j]] })
 	return out, nil
 }

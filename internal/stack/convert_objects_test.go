@@ -76,6 +76,58 @@ func TestConvertObjects(t *testing.T) {
 			eq(t, "reference follows", ref.ConfigName, st.Configs[1].Name)
 		},
 	}, {
+		// docker sends the default target as the bare name and any other
+		// as written; compose-go spells the default /run/secrets/NAME.
+		name: "secret targets as docker sends them",
+		yaml: `
+services:
+  web:
+    image: nginx
+    secrets:
+      - a
+      - {source: b, target: /run/secrets/custom}
+      - {source: c, target: plain}
+      - {source: d, target: /etc/d.pem}
+secrets:
+  a: {environment: X}
+  b: {environment: X}
+  c: {environment: X}
+  d: {environment: X}
+`,
+		env: map[string]string{"X": "x"},
+		check: func(t *testing.T, st *Stack) {
+			var got []string
+			for _, r := range svc(t, st, "app_web").TaskTemplate.ContainerSpec.Secrets {
+				got = append(got, r.File.Name)
+			}
+			eq(t, "targets", got, []string{"a", "/run/secrets/custom", "plain", "/etc/d.pem"})
+		},
+	}, {
+		// References go in docker's order, by the name docker gives the
+		// object: app_a before app_a-b. By the swarm names with their
+		// hashes ("app_a-f44e64e75f39", "app_a-b-...") a-b would come first.
+		name: "references in docker's order",
+		yaml: `
+services:
+  web:
+    image: nginx
+    configs: [a-b, a]
+    secrets: [a-b, a]
+configs:
+  a: {content: beta}
+  a-b: {content: beta}
+secrets:
+  a: {environment: X}
+  a-b: {environment: X}
+`,
+		env: map[string]string{"X": "beta"},
+		check: func(t *testing.T, st *Stack) {
+			c := svc(t, st, "app_web").TaskTemplate.ContainerSpec
+			h := hash12("beta")
+			eq(t, "config order", []string{c.Configs[0].ConfigName, c.Configs[1].ConfigName}, []string{"app_a-" + h, "app_a-b-" + h})
+			eq(t, "secret order", []string{c.Secrets[0].SecretName, c.Secrets[1].SecretName}, []string{"app_a-" + h, "app_a-b-" + h})
+		},
+	}, {
 		name:    "missing file",
 		yaml:    objectsYAML,
 		env:     map[string]string{"TOKEN": "s3cret"},

@@ -41,7 +41,11 @@ func (c *converter) endpoint(s types.ServiceConfig, mode string) (*swarm.Endpoin
 		}
 		out.Ports = append(out.Ports, port)
 	}
-	sort.Slice(out.Ports, func(i, j int) bool { return portName(out.Ports[i]) < portName(out.Ports[j]) })
+	// By published port, as docker stack deploy orders them (ports it
+	// publishes on none, 0, first), keeping the file's order among equals:
+	// swarm keeps the list as sent, so any other order would make the two
+	// tools' specs of one file differ.
+	sort.SliceStable(out.Ports, func(i, j int) bool { return out.Ports[i].PublishedPort < out.Ports[j].PublishedPort })
 	return out, nil
 }
 
@@ -78,7 +82,7 @@ func portConfig(p types.ServicePortConfig) (swarm.PortConfig, error) {
 }
 
 // portName is "published:target/protocol" (or "target/protocol"), the way
-// a port reads in a compose file; it also orders ports deterministically.
+// a port reads in a compose file.
 func portName(p swarm.PortConfig) string {
 	s := fmt.Sprintf("%d/%s", p.TargetPort, p.Protocol)
 	if p.PublishedPort != 0 {

@@ -48,6 +48,9 @@ func (c *converter) service(s types.ServiceConfig) (swarm.ServiceSpec, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if deploy.RestartPolicy == nil && s.Restart == "no" {
+		c.note("service %s: restart \"no\" becomes restart_policy condition none (docker stack deploy drops it, and swarm's default restarts a task whenever it stops)", s.Name)
+	}
 	health, err := healthcheck(s.HealthCheck)
 	if err != nil {
 		return fail(err)
@@ -106,6 +109,10 @@ func (c *converter) service(s types.ServiceConfig) (swarm.ServiceSpec, error) {
 				Isolation:       container.Isolation(s.Isolation),
 				Configs:         cfgs,
 				Secrets:         secrets,
+				// docker stack deploy always sends a Privileges object, empty
+				// when the file sets none; swarm keeps it as sent, so without
+				// it the two tools' specs of one file would differ.
+				Privileges: &swarm.Privileges{},
 			},
 			LogDriver:     logDriver(s.Logging),
 			Resources:     resources,

@@ -155,6 +155,9 @@ services:
 			eq(t, "container labels", web.TaskTemplate.ContainerSpec.Labels, map[string]string{
 				"tier": "front", LabelNamespace: "app"})
 			eq(t, "image", web.TaskTemplate.ContainerSpec.Image, "nginx:1.27")
+			// docker stack deploy sends an empty Privileges object when the
+			// file sets none, and swarm keeps it: so does skep.
+			eq(t, "privileges", web.TaskTemplate.ContainerSpec.Privileges, &swarm.Privileges{})
 			eq(t, "networks", web.TaskTemplate.Networks, []swarm.NetworkAttachmentConfig{
 				{Target: "app_default", Aliases: []string{"web"}}})
 			if len(st.Networks) != 1 {

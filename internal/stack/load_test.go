@@ -145,11 +145,13 @@ func TestWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// web's restart is not named: like docker stack deploy, skep turns it
+	// into the restart policy. cache's is dropped, its restart_policy used.
 	want := []string{
+		"service cache: restart is ignored: deploy.restart_policy is set and is used instead",
 		"service web: build is ignored by swarm (build the image and push it with skep image push)",
 		"service web: container_name is ignored by swarm (swarm names the containers of a service itself)",
 		"service web: depends_on is ignored by swarm (swarm starts services in no order)",
-		"service web: restart is ignored by swarm (use deploy.restart_policy)",
 		"service web: security_opt is ignored by swarm",
 		"service worker: links is ignored by swarm (services reach each other by service name)",
 		"service worker: network_mode is ignored by swarm",

@@ -9,9 +9,12 @@ import (
 
 // ignoredKey is a service key `docker stack deploy` drops. The list is
 // docker's own (docker/cli's compose types: UnsupportedProperties and
-// DeprecatedProperties) plus depends_on, which its compose v3 reference says
-// swarm ignores. cap_add, cap_drop, sysctls, ulimits and tmpfs are not here:
-// swarm has carried them since API 1.40/1.41 and docker no longer lists them.
+// DeprecatedProperties) plus depends_on, which its compose v3 reference
+// says swarm ignores, less restart: docker lists it, yet turns it into the
+// restart policy when deploy.restart_policy is absent, and so does skep
+// (swarmWarnings says when it is dropped). cap_add, cap_drop, sysctls,
+// ulimits and tmpfs are not here: swarm has carried them since API
+// 1.40/1.41 and docker no longer lists them.
 type ignoredKey struct {
 	key  string
 	set  func(s types.ServiceConfig) bool
@@ -37,11 +40,6 @@ var ignoredKeys = []ignoredKey{
 	{"network_mode", func(s types.ServiceConfig) bool { return s.NetworkMode != "" }, ""},
 	{"pid", func(s types.ServiceConfig) bool { return s.Pid != "" }, ""},
 	{"privileged", func(s types.ServiceConfig) bool { return s.Privileged }, ""},
-	// restart is only lost when nothing replaces it: with
-	// deploy.restart_policy the intent is already said the swarm way.
-	{"restart", func(s types.ServiceConfig) bool {
-		return s.Restart != "" && (s.Deploy == nil || s.Deploy.RestartPolicy == nil)
-	}, "use deploy.restart_policy"},
 	{"security_opt", func(s types.ServiceConfig) bool { return len(s.SecurityOpt) > 0 }, ""},
 	{"shm_size", func(s types.ServiceConfig) bool { return s.ShmSize != 0 }, ""},
 	{"userns_mode", func(s types.ServiceConfig) bool { return s.UserNSMode != "" }, ""},
@@ -56,6 +54,12 @@ func swarmWarnings(p *types.Project, files []yamlFile) []string {
 			if k.set(s) {
 				out = append(out, warning(name, k.key, k.hint))
 			}
+		}
+		// restart becomes the restart policy, as in docker stack deploy,
+		// unless deploy.restart_policy is set: then that wins and restart
+		// is dropped.
+		if s.Restart != "" && s.Deploy != nil && s.Deploy.RestartPolicy != nil {
+			out = append(out, fmt.Sprintf("service %s: restart is ignored: deploy.restart_policy is set and is used instead", name))
 		}
 		// compose-go adds depends_on itself for links, network_mode and
 		// volumes_from, so only a depends_on written in a file counts.
