@@ -26,6 +26,10 @@ type fakeSwarm struct {
 	// busy is how many more times a network's removal is refused, as
 	// while stopped tasks still hold endpoints on it.
 	busy map[string]int
+	// lingering are overlays the engine still lists for shutting-down
+	// tasks though the swarm's store no longer holds them (just after a
+	// stack rm).
+	lingering []network.Summary
 	// calls are the changes asked for, in order ("ServiceUpdate app_web").
 	calls []string
 	ids   int
@@ -47,7 +51,20 @@ func (f *fakeSwarm) NetworkList(context.Context, network.ListOptions) ([]network
 	for _, n := range f.networks {
 		out = append(out, n)
 	}
-	return out, nil
+	return append(out, f.lingering...), nil
+}
+
+// NetworkInspect answers from the swarm's store, as scope swarm asks.
+func (f *fakeSwarm) NetworkInspect(_ context.Context, id string, o network.InspectOptions) (network.Inspect, error) {
+	if o.Scope != "swarm" {
+		return network.Inspect{}, fmt.Errorf("fake answers scope swarm only, asked %q", o.Scope)
+	}
+	for _, n := range f.networks {
+		if n.ID == id {
+			return network.Inspect{Name: n.Name, ID: n.ID, Scope: n.Scope}, nil
+		}
+	}
+	return network.Inspect{}, errNotFound
 }
 
 func (f *fakeSwarm) NetworkCreate(_ context.Context, name string, o network.CreateOptions) (network.CreateResponse, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 )
@@ -12,8 +13,14 @@ import (
 // has checked that those it has are the declared ones.
 func createNetworks(ctx context.Context, mgr client.APIClient, st *Stack, sw *swarmState, report func(string)) error {
 	for _, n := range st.Networks {
-		if _, ok := sw.networks[n.Name]; ok {
-			continue
+		if have, ok := sw.networks[n.Name]; ok {
+			inSwarm, err := inSwarmStore(ctx, mgr, have)
+			if err != nil {
+				return err
+			}
+			if inSwarm {
+				continue
+			}
 		}
 		if _, err := mgr.NetworkCreate(ctx, n.Name, n.Options); err != nil {
 			return fmt.Errorf("create network %s: %w", n.Name, err)
@@ -21,6 +28,27 @@ func createNetworks(ctx context.Context, mgr client.APIClient, st *Stack, sw *sw
 		report("created network " + n.Name)
 	}
 	return nil
+}
+
+// inSwarmStore tells whether a listed network is one the swarm holds. A
+// manager's network list also shows the overlays its engine still has
+// set up for tasks that are shutting down: right after a stack rm, the
+// removed stack network can be listed for a moment, and a service created
+// on it fails with "network not found". Inspecting with scope swarm asks
+// the swarm's own store. Networks of other scopes are taken as listed.
+func inSwarmStore(ctx context.Context, mgr client.APIClient, n network.Summary) (bool, error) {
+	if n.Scope != "swarm" {
+		return true, nil
+	}
+	_, err := mgr.NetworkInspect(ctx, n.ID, network.InspectOptions{Scope: "swarm"})
+	switch {
+	case err == nil:
+		return true, nil
+	case client.IsErrNotFound(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("inspect network %s: %w", n.Name, err)
+	}
 }
 
 // objectIDs maps "config NAME" and "secret NAME" to the swarm's IDs.

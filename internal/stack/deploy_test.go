@@ -176,3 +176,21 @@ func quickNetworkPolls() func() {
 	networkPollEvery, deployNetworkWait, removeNetworkWait = time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
 	return func() { networkPollEvery, deployNetworkWait, removeNetworkWait = every, wait, rmWait }
 }
+
+// Right after a stack rm, a manager can still list the stack's overlay
+// (its engine tears down the tasks' endpoints later) though the swarm
+// holds it no more: deploy must create it again, or creating the services
+// fails with "network not found".
+func TestDeployRecreatesANetworkOnlyTheEngineStillLists(t *testing.T) {
+	before := newFakeSwarm()
+	deploy(t, before, app{mode: "a", site: "v1", worker: true}.stack(t))
+
+	f := newFakeSwarm()
+	f.lingering = []network.Summary{before.networks["app_front"], before.networks["app_back"]}
+	_, calls := deploy(t, f, app{mode: "a", site: "v1", worker: true}.stack(t))
+	for _, name := range []string{"app_back", "app_front"} {
+		if !slices.Contains(calls, "NetworkCreate "+name) {
+			t.Errorf("network %s is listed but not in the swarm: deploy did not create it; calls %v", name, calls)
+		}
+	}
+}
