@@ -81,7 +81,8 @@ storage:
   arbiter: false
   # Override skep's volume options (GlusterFS "volume set" keys), e.g.
   # options:
-  #   network.ping-timeout: "5"
+  #   performance.cache-size: 64MB
+  # (network.ping-timeout is tuning.storage_ping_timeout, below.)
   # A brick whose disk was replaced (directory gone or empty) is only
   # reported; set this to let apply rebuild it from the other copies.
   replace_lost_bricks: false
@@ -99,7 +100,7 @@ vip:
   # other managers.
   # interface: eth0
   # VRRP advertisement interval, 10ms..40.95s; the VIP moves after about
-  # three missed adverts.
+  # three missed adverts. [keepalived: 1s]
   advert_interval: 100ms
   # VRRP virtual router id, 1..255; apply refuses one another router on the
   # network already uses.
@@ -136,4 +137,21 @@ acme:
   # names: [www.example.com]
   # PEM roots for a private CA's own HTTPS endpoint (public CAs need none).
   # ca_roots: ca-roots.pem
+
+# Timings skep sets on purpose, shorter than the components' stock ones so
+# a failure is noticed sooner; each trades something away (see the
+# README's "Tuning"; skep plan lists them with their reasons). The values
+# below are skep's defaults; stock values in brackets.
+tuning:
+  # How often nodes report to the managers; a node is marked down after
+  # about three missed heartbeats. 500ms..60s [swarm: 5s]
+  dispatcher_heartbeat: 1s
+  # Restart delay of stack services that restart and whose compose file
+  # sets no delay. 0s..10m [swarm: 5s]
+  restart_delay: 0s
+  # How long GlusterFS waits for a silent node before dropping it; clients
+  # stall that long. 1s..1013s, whole seconds [GlusterFS: 42s]
+  storage_ping_timeout: 4s
+  # How often Traefik re-reads the swarm's services. 500ms..10m [Traefik: 15s]
+  ingress_refresh: 2s
 `

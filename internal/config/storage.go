@@ -64,7 +64,6 @@ var StorageOptionKeys = []string{
 	"diagnostics.client-log-level",
 	"features.cache-invalidation",
 	"network.frame-timeout",
-	"network.ping-timeout",
 	"performance.cache-size",
 	"performance.client-io-threads",
 	"performance.io-thread-count",
@@ -76,6 +75,13 @@ var StorageOptionKeys = []string{
 	"server.event-threads",
 	"storage.owner-gid",
 	"storage.owner-uid",
+}
+
+// tunedStorageOptions are volume options skep sets from the tuning
+// section: one place to set each, shown by plan with its reason, so
+// storage.options may not set them too.
+var tunedStorageOptions = map[string]struct{ path, def string }{
+	"network.ping-timeout": {"tuning.storage_ping_timeout", DefaultStoragePingTimeout},
 }
 
 // volumeNameRE: GlusterFS volume names become directory and file names.
@@ -146,7 +152,9 @@ func (v *validator) storage() {
 	sort.Strings(keys)
 	for _, k := range keys {
 		p := fmt.Sprintf("storage.options[%q]", k)
-		switch {
+		switch tuned, isTuned := tunedStorageOptions[k]; {
+		case isTuned:
+			v.add(p, "skep sets this option from %s (default %s): remove it here and set that instead, as a duration in whole seconds such as 5s", tuned.path, tuned.def)
 		case !knownStorageOption(k):
 			v.add(p, "unknown or unsupported volume option; allowed: %s", strings.Join(StorageOptionKeys, ", "))
 		case strings.TrimSpace(s.Options[k]) == "" || strings.ContainsAny(s.Options[k], "\n\t '\"`$;&|"):

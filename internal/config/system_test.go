@@ -19,13 +19,13 @@ storage:
 // The system volume follows the storage section: its name, brick, mount
 // and the controller's state directory are derived, never constants.
 func TestSystemDerivedFromStorage(t *testing.T) {
-	c, err := Parse(storageFile("  volume: data\n  brick: /srv/gluster/brick\n  mount: /srv/shared\n  arbiter: true\n  options: {network.ping-timeout: \"7\", storage.owner-uid: \"1000\"}\n"), "")
+	c, err := Parse(storageFile("  volume: data\n  brick: /srv/gluster/brick\n  mount: /srv/shared\n  arbiter: true\n  options: {performance.cache-size: \"64MB\", storage.owner-uid: \"1000\"}\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sys := c.Storage.System()
 	if sys.Volume != "data-system" || sys.Brick != "/srv/gluster/brick-system" || sys.Mount != DefaultSystemMount ||
-		!sys.Arbiter || sys.Replica != 3 || sys.Options["network.ping-timeout"] != "7" || sys.Options["storage.owner-uid"] != "" {
+		!sys.Arbiter || sys.Replica != 3 || sys.Options["performance.cache-size"] != "64MB" || sys.Options["storage.owner-uid"] != "" {
 		t.Fatalf("system volume %+v", sys)
 	}
 	if got := c.ControllerStateDir(); got != DefaultSystemMount+"/controller" {

@@ -24,6 +24,7 @@ type Cluster struct {
 	Ingress *Ingress `yaml:"ingress,omitempty"` // Traefik on every manager; nil = none
 	VIP     *VIP     `yaml:"vip,omitempty"`     // keepalived virtual IP on the managers; nil = none
 	ACME    *ACME    `yaml:"acme,omitempty"`    // certificates from an ACME CA (skepd); nil = none
+	Tuning  Tuning   `yaml:"tuning,omitempty"`  // timings skep sets on purpose (tuning.go)
 	Path    string   `yaml:"-"`                 // absolute path of the file it was loaded from
 }
 

@@ -33,6 +33,7 @@ func (c *Cluster) Validate() []Problem {
 	v.ingress()
 	v.vip()
 	v.acme()
+	v.tuning()
 	return v.problems
 }
 
