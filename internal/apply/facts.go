@@ -45,6 +45,9 @@ type ClusterFacts struct {
 	// in a swarm yet, or when no manager gave it (NodesErr says why).
 	Nodes    []swarm.Node
 	NodesErr error
+	// Heartbeat is the swarm's dispatcher heartbeat period, from the
+	// manager that gave Nodes; 0 when unknown.
+	Heartbeat time.Duration
 }
 
 // IPVSTest is a shell condition, true when the host's kernel has IPVS
@@ -89,12 +92,19 @@ func gatherFacts(ctx context.Context, hosts map[string]host.Node) (*ClusterFacts
 		cli, err := hosts[name].Docker(ctx)
 		if err == nil {
 			var nodes []swarm.Node
-			if nodes, err = skswarm.Nodes(ctx, cli); err == nil {
-				cf.Nodes = nodes
-				break
+			if nodes, err = skswarm.Nodes(ctx, cli); err != nil {
+				err = fmt.Errorf("node list: %w", err)
+			} else {
+				// The heartbeat comes from the same manager, so the plan
+				// reads one view of the swarm.
+				var hb time.Duration
+				if hb, err = skswarm.Heartbeat(ctx, cli); err == nil {
+					cf.Nodes, cf.Heartbeat = nodes, hb
+					break
+				}
 			}
 		}
-		errs = append(errs, fmt.Errorf("%s: node list: %w", name, err))
+		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
 	if cf.Nodes == nil && len(errs) > 0 {
 		cf.NodesErr = errs

@@ -32,7 +32,7 @@ func freshFacts() *Facts {
 // converged returns facts of a finished cluster: journald set, every host
 // an active member with the declared role.
 func converged(c *config.Cluster) *ClusterFacts {
-	cf := &ClusterFacts{Hosts: map[string]*Facts{}}
+	cf := &ClusterFacts{Hosts: map[string]*Facts{}, Heartbeat: c.Tuning.Heartbeat()}
 	for _, h := range c.Hosts {
 		f := freshFacts()
 		f.DaemonJSON = `{"log-driver": "journald"}`

@@ -63,8 +63,31 @@ func planSwarm(_ context.Context, e *env) ([]Step, error) {
 				run: func(ctx context.Context) error { return joinSwarm(ctx, e, h) }})
 		}
 	}
+	if step, ok := heartbeatStep(e, anchor); ok {
+		steps = append(steps, step)
+	}
 	steps = append(steps, removalSteps(e)...)
 	return steps, nil
+}
+
+// heartbeatStep sets the swarm's dispatcher heartbeat to the cluster
+// file's tuning when the swarm has another one (a swarm made before the
+// file changed, or by hand). A new swarm gets it at init; an unknown
+// value (0: no manager said) plans nothing.
+func heartbeatStep(e *env, anchor string) (Step, bool) {
+	want, cur := e.cluster.Tuning.Heartbeat(), e.facts.Heartbeat
+	if anchor == "" || cur == 0 || cur == want {
+		return Step{}, false
+	}
+	return Step{Host: anchor, Action: fmt.Sprintf("update dispatcher heartbeat %s -> %s", cur, want),
+		Reason: "tuning.dispatcher_heartbeat: a node that stops answering is marked down after about three missed heartbeats",
+		run: func(ctx context.Context) error {
+			_, mgr, err := liveAnchor(ctx, e)
+			if err != nil {
+				return err
+			}
+			return skswarm.SetHeartbeat(ctx, mgr, want)
+		}}, true
 }
 
 // swarmAnchor is the declared manager already managing a swarm, which the
@@ -111,7 +134,7 @@ func initSwarm(ctx context.Context, e *env, h config.Host) error {
 	if err != nil {
 		return err
 	}
-	_, err = skswarm.Init(ctx, cli, h.Address)
+	_, err = skswarm.Init(ctx, cli, h.Address, e.cluster.Tuning.Heartbeat())
 	return err
 }
 

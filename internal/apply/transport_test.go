@@ -120,8 +120,12 @@ type fakeDocker struct {
 	// running is how many tasks run on a node; each look lowers it by one,
 	// as a drain moves them away.
 	running map[string]int
+	// spec is the swarm's spec as a manager keeps it, at version specVer.
+	spec    swarm.Spec
+	specVer uint64
 
 	calls  []string
+	inits  []swarm.InitRequest
 	joins  []swarm.JoinRequest
 	infos  int
 	leaves int
@@ -161,7 +165,32 @@ func (d *fakeDocker) SwarmInspect(context.Context) (swarm.Swarm, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.call("swarm inspect")
-	return swarm.Swarm{JoinTokens: d.tokens}, nil
+	sw := swarm.Swarm{JoinTokens: d.tokens}
+	sw.Spec, sw.Version.Index = d.spec, d.specVer
+	return sw, nil
+}
+
+// SwarmUpdate refuses a stale version, as the engine does, and keeps the
+// spec sent whole: the engine takes an update as the complete spec.
+func (d *fakeDocker) SwarmUpdate(_ context.Context, v swarm.Version, spec swarm.Spec, _ swarm.UpdateFlags) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.call(fmt.Sprintf("swarm update heartbeat=%s", spec.Dispatcher.HeartbeatPeriod))
+	if v.Index != d.specVer {
+		return fmt.Errorf("update out of sequence")
+	}
+	d.spec = spec
+	d.specVer++
+	return nil
+}
+
+func (d *fakeDocker) SwarmInit(_ context.Context, req swarm.InitRequest) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.call("swarm init " + req.AdvertiseAddr)
+	d.inits = append(d.inits, req)
+	d.sw = inSwarm(d.joinID, true)
+	return "c1", nil
 }
 
 func (d *fakeDocker) SwarmJoin(_ context.Context, req swarm.JoinRequest) error {

@@ -16,12 +16,16 @@ import (
 	"skep/internal/poll"
 )
 
-// Init creates a new swarm on this engine, advertising addr to the others.
-func Init(ctx context.Context, cli client.APIClient, addr string) (string, error) {
-	id, err := cli.SwarmInit(ctx, swarm.InitRequest{
+// Init creates a new swarm on this engine, advertising addr to the others,
+// with the given dispatcher heartbeat period. The engine lays the spec
+// over swarm's defaults, so only the heartbeat departs from them.
+func Init(ctx context.Context, cli client.APIClient, addr string, heartbeat time.Duration) (string, error) {
+	req := swarm.InitRequest{
 		ListenAddr:    listenAddr(),
 		AdvertiseAddr: net.JoinHostPort(addr, strconv.Itoa(ListenPort)),
-	})
+	}
+	req.Spec.Dispatcher.HeartbeatPeriod = heartbeat
+	id, err := cli.SwarmInit(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("swarm init: %w", err)
 	}
