@@ -309,7 +309,7 @@ func volumeSteps(e *env, anchor config.Host, vc *config.Cluster, vol *storage.Vo
 	} else if err := sameBricks(vc, vol); err != nil {
 		return nil, err
 	}
-	for _, o := range storage.Options(s) {
+	for _, o := range storage.Options(s, vc.Tuning) {
 		cur, set := "", false
 		if vol != nil {
 			cur, set = vol.Options[o.Key]

@@ -32,7 +32,7 @@ func freshSystem(c *config.Cluster) map[string]*storage.HostFacts {
 func convergedSystem(c *config.Cluster) map[string]*storage.HostFacts {
 	sys := c.Storage.System()
 	vol := &storage.Volume{Name: sys.Volume, Started: true, Replica: 3, Options: map[string]string{}}
-	for _, o := range storage.Options(sys) {
+	for _, o := range storage.Options(sys, c.Tuning) {
 		vol.Options[o.Key] = o.Value
 	}
 	for _, h := range c.BrickHosts() {
@@ -117,12 +117,14 @@ func TestPlanSystemStorageConvergedIsEmpty(t *testing.T) {
 func TestPlanSystemStorageFollowsStorage(t *testing.T) {
 	c := systemTestCluster()
 	c.Storage = &config.Storage{Volume: "data", Brick: "/srv/gluster/brick", Mount: "/srv/shared", SystemMount: "/srv/skep",
-		Arbiter: true, Options: map[string]string{"network.ping-timeout": "7"}}
+		Arbiter: true, Options: map[string]string{"performance.cache-size": "64MB"}}
+	c.Tuning.StoragePingTimeout = "7s"
 	c.ApplyDefaults()
 	got := planSystemFrom(t, c, freshSystem(c))
 	for _, want := range []string{
 		"node1: create volume data-system (skep's own state), replica 3 arbiter 1 (arbiter on node3), bricks /srv/gluster/brick-system on node1, node2, node3",
 		"node1: set volume option network.ping-timeout 7 on volume data-system",
+		"node1: set volume option performance.cache-size 64MB on volume data-system",
 		"node2: mount data-system at /srv/skep",
 		"node1: make /srv/skep and /srv/skep/controller private (directories, mode 0700)",
 	} {

@@ -30,7 +30,7 @@ func convergedStorage(c *config.Cluster) map[string]*storage.HostFacts {
 	s := c.Storage
 	spec := storage.ContainerSpec(testGlusterdTag, s)
 	vol := &storage.Volume{Name: s.Volume, Started: true, Replica: 3, Options: map[string]string{}}
-	for _, o := range storage.Options(s) {
+	for _, o := range storage.Options(s, c.Tuning) {
 		vol.Options[o.Key] = o.Value
 	}
 	for _, h := range c.BrickHosts() {

@@ -1,10 +1,20 @@
 package storage
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"time"
 
 	"skep/internal/config"
 )
+
+// PingTimeoutOption is the volume option of GlusterFS's ping timeout,
+// which skep sets from the cluster file's tuning.storage_ping_timeout.
+const PingTimeoutOption = "network.ping-timeout"
+
+// StockPingTimeout is GlusterFS's own network.ping-timeout.
+const StockPingTimeout = 42 * time.Second
 
 // Option is one volume option skep sets, with why.
 type Option struct {
@@ -12,7 +22,9 @@ type Option struct {
 }
 
 // defaultOptions are set on purpose on every skep volume; the cluster file's
-// storage.options override the values. Nothing here lets GlusterFS discard
+// storage.options override the values. The ping timeout is not here: it
+// comes from the tuning section (config.DefaultStoragePingTimeout says
+// why 4 s). Nothing here lets GlusterFS discard
 // a copy of a file on its own (no favorite-child-policy): a split brain
 // waits for a human rather than losing a write.
 var defaultOptions = []Option{
@@ -23,15 +35,6 @@ var defaultOptions = []Option{
 	// Server quorum: glusterd stops its bricks when it loses contact with
 	// most peers, so a partitioned node stops serving stale data.
 	{"cluster.server-quorum-type", "server", "a node cut off from the majority stops its brick"},
-	// Stock 42 s: every client stalls that long (up to twice that, since
-	// requests reset the timer) when a node freezes or is cut off, because
-	// a frozen node still answers TCP. 5 s measured 6.5 s stalls instead of
-	// 58 s, and heals 0.5-4 s after the node returns; but across e2e runs
-	// on a loaded 2-core machine its write stalls reached 9.4 s, against
-	// the 10 s promise (a stall lasts 1x to 2x the timeout). 4 s keeps the
-	// worst case near 8 s. Lower still risks spurious disconnects (and
-	// heals) under load.
-	{"network.ping-timeout", "4", "a frozen or cut-off node stalls clients for ~4-8 s, not 42-84 s"},
 	// The self-heal daemon copies what a returning brick missed without
 	// anyone running apply or touching the files (on by default; set so
 	// nobody's override of it goes unnoticed).
@@ -46,8 +49,9 @@ var defaultOptions = []Option{
 }
 
 // Options returns the options skep wants on the volume, the cluster file's
-// overrides applied, in key order.
-func Options(s *config.Storage) []Option {
+// overrides applied, and the ping timeout of its tuning section, in key
+// order.
+func Options(s *config.Storage, t config.Tuning) []Option {
 	byKey := map[string]Option{}
 	for _, o := range defaultOptions {
 		byKey[o.Key] = o
@@ -55,6 +59,12 @@ func Options(s *config.Storage) []Option {
 	for k, v := range s.Options {
 		byKey[k] = Option{Key: k, Value: v, Why: "set in the cluster file (storage.options)"}
 	}
+	// Validation keeps it out of storage.options: the tuning section is
+	// the one place it is set. GlusterFS takes whole seconds.
+	ping := int(t.StoragePing() / time.Second)
+	byKey[PingTimeoutOption] = Option{Key: PingTimeoutOption, Value: strconv.Itoa(ping),
+		Why: fmt.Sprintf("tuning.storage_ping_timeout: a frozen or cut-off node stalls clients for ~%d-%d s, not %d-%d s",
+			ping, 2*ping, int(StockPingTimeout/time.Second), 2*int(StockPingTimeout/time.Second))}
 	out := make([]Option, 0, len(byKey))
 	for _, o := range byKey {
 		out = append(out, o)
@@ -68,7 +78,7 @@ func Options(s *config.Storage) []Option {
 var StockOptions = map[string]string{
 	"cluster.quorum-type":        "auto", // replica 3 volumes default to auto since GlusterFS 3.x
 	"cluster.server-quorum-type": "off",
-	"network.ping-timeout":       "42",
+	PingTimeoutOption:            strconv.Itoa(int(StockPingTimeout / time.Second)),
 	"cluster.self-heal-daemon":   "on",
 	"cluster.heal-timeout":       "600",
 }
