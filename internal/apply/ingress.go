@@ -43,10 +43,12 @@ type ingressWant struct {
 	traefikImage string
 	api          bool
 	apiPort      int
+	refresh      time.Duration // tuning.ingress_refresh
 }
 
 func (w ingressWant) traefikOptions() ingress.TraefikOptions {
-	return ingress.TraefikOptions{Image: w.traefikImage, API: w.api, APIPort: w.apiPort, APIConfig: ingress.APIConfigName()}
+	return ingress.TraefikOptions{Image: w.traefikImage, API: w.api, APIPort: w.apiPort, APIConfig: ingress.APIConfigName(),
+		Refresh: w.refresh}
 }
 
 // planIngress converges Traefik, the socket proxy and their networks.
@@ -56,7 +58,8 @@ func planIngress(ctx context.Context, e *env) ([]Step, error) {
 	if in == nil {
 		return nil, nil
 	}
-	w := ingressWant{anchor: e.cluster.FirstManager().Name, api: in.API, apiPort: in.APIPort, proxy: ingress.ProxyRecipe()}
+	w := ingressWant{anchor: e.cluster.FirstManager().Name, api: in.API, apiPort: in.APIPort, proxy: ingress.ProxyRecipe(),
+		refresh: e.cluster.Tuning.IngressRefreshPeriod()}
 	for _, m := range e.cluster.Managers() {
 		w.managers = append(w.managers, m.Name)
 	}

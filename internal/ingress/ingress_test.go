@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
@@ -85,6 +86,32 @@ func TestTraefikArgs(t *testing.T) {
 	}
 	if strings.Contains(on, "insecure") || strings.Contains(on, "users") {
 		t.Errorf("API on exposes itself or a user:\n%s", on)
+	}
+}
+
+// The swarm provider's refresh is the cluster file's tuning, skep's 2s when
+// unset; one value always renders the same file, so the static secret and
+// Traefik's spec stay as they are when an unchanged file is applied again,
+// and another value makes a new secret (Traefik rolls to it).
+func TestStaticConfigRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		refresh time.Duration
+		want    string
+	}{{0, "refreshSeconds: 2s\n"}, {750 * time.Millisecond, "refreshSeconds: 750ms\n"}, {90 * time.Second, "refreshSeconds: 1m30s\n"}} {
+		o := TraefikOptions{Image: "x", Refresh: tc.refresh}
+		if got := string(StaticConfig(o)); !strings.Contains(got, "  swarm:\n") || !strings.Contains(got, "    "+tc.want) {
+			t.Errorf("refresh %s: static config lacks %q:\n%s", tc.refresh, tc.want, got)
+		}
+		if skswarm.SpecHash(TraefikSpec(o)) != skswarm.SpecHash(TraefikSpec(o)) {
+			t.Errorf("refresh %s: two renderings differ", tc.refresh)
+		}
+	}
+	two := TraefikOptions{Image: "x", Refresh: 2 * time.Second}
+	if StaticSecretName(two) != StaticSecretName(TraefikOptions{Image: "x"}) {
+		t.Error("2s and unset render different files")
+	}
+	if StaticSecretName(two) == StaticSecretName(TraefikOptions{Image: "x", Refresh: 5 * time.Second}) {
+		t.Error("another refresh keeps the same static secret")
 	}
 }
 

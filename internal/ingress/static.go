@@ -80,7 +80,8 @@ func StaticConfig(o TraefikOptions) []byte {
 	w("    endpoint: tcp://%s:%d", ProxyService, ProxyPort)
 	w("    exposedByDefault: false")
 	w("    network: %s", PublicNetwork)
-	w("    refreshSeconds: %s", swarmRefresh)
+	// Traefik reads a duration here (a bare number would be seconds).
+	w("    refreshSeconds: %s", o.refresh())
 	w("  http:")
 	w("    endpoint: %s", ControllerConfigURL)
 	w("    pollInterval: 5s")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"skep/internal/config"
 	"skep/internal/image"
 )
 
@@ -27,9 +28,10 @@ const (
 	apiConfigFile = "/etc/skep/traefik-api.yml"
 )
 
-// swarmRefresh is how often Traefik re-reads services through the proxy:
-// a new service is routed within about this long.
-const swarmRefresh = 2 * time.Second
+// StockSwarmRefresh is how often Traefik's swarm provider re-reads the
+// services unless told otherwise (its refreshSeconds). skep's value comes
+// from the cluster file's tuning.ingress_refresh.
+const StockSwarmRefresh = 15 * time.Second
 
 // TraefikOptions are the choices that shape Traefik's service.
 type TraefikOptions struct {
@@ -40,6 +42,18 @@ type TraefikOptions struct {
 	API       bool
 	APIPort   int
 	APIConfig string
+	// Refresh is how often Traefik re-reads the services through the
+	// proxy: a new or moved service is routed within about this long.
+	// 0 means the cluster file's default.
+	Refresh time.Duration
+}
+
+// refresh is the swarm provider's refresh period to render.
+func (o TraefikOptions) refresh() time.Duration {
+	if o.Refresh > 0 {
+		return o.Refresh
+	}
+	return config.Tuning{}.IngressRefreshPeriod()
 }
 
 // TraefikArgs is Traefik's command line: only the path of its static
