@@ -12,6 +12,7 @@ import (
 	"skep/internal/apply"
 	"skep/internal/config"
 	"skep/internal/lab"
+	"skep/internal/tuning"
 )
 
 type applyOptions struct {
@@ -86,7 +87,9 @@ func NewPlanCommand(g *globals) *cobra.Command {
 		Short: "Show what apply would change, host by host, changing nothing",
 		Long: `plan runs the same code as apply with the gate closed: it connects, gathers
 facts and prints each change apply would make, with the reason. It changes
-nothing on any host. With --remove-data it also shows the data apply
+nothing on any host. It also lists the timings skep sets on purpose (the
+tuning section of the cluster file, and vip.advert_interval): each value in
+effect, the component's stock value and what it gains and trades away. With --remove-data it also shows the data apply
 --remove-data would delete for sections removed from the cluster file.`,
 		Example: `  skep plan -f cluster.yaml
   skep plan --output json | jq '.steps | length'`,
@@ -124,9 +127,16 @@ func runApply(ctx context.Context, out, errOut io.Writer, c *config.Cluster, o *
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		return writeApplyJSON(out, c.Name, res, wet)
+	// plan says, once, which timings skep sets on purpose and why; apply
+	// sets them without repeating it.
+	var tuned []tuning.Setting
+	if !wet {
+		tuned = tuning.Of(c)
 	}
+	if o.output == "json" {
+		return writeApplyJSON(out, c.Name, res, wet, tuned)
+	}
+	writeTuning(out, tuned)
 	switch {
 	case len(res.Steps) == 0:
 		fmt.Fprintf(out, "nothing to do: the cluster matches %s (%.1fs)\n", c.Path, res.Elapsed.Seconds())
@@ -136,4 +146,12 @@ func runApply(ctx context.Context, out, errOut io.Writer, c *config.Cluster, o *
 		fmt.Fprintf(out, "plan: %d change(s); run skep apply to make them\n", len(res.Steps))
 	}
 	return nil
+}
+
+// writeTuning prints plan's tuning block: one line a setting, "tuning: NAME
+// VALUE (stock X): reason".
+func writeTuning(w io.Writer, tuned []tuning.Setting) {
+	for _, s := range tuned {
+		fmt.Fprintf(w, "tuning: %s\n", s)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"skep/internal/apply"
+	"skep/internal/tuning"
 )
 
 // applyReport is what plan and apply print with --output json: the steps
@@ -20,11 +21,14 @@ type applyReport struct {
 	// Warnings and Steps are arrays even when empty, so `jq length` works.
 	Warnings       []string `json:"warnings"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
+	// Tuning is plan's list of the timings skep sets on purpose; apply's
+	// report leaves it out.
+	Tuning []tuning.Setting `json:"tuning,omitempty"`
 }
 
-func newApplyReport(cluster string, res *apply.Result, applied bool) applyReport {
+func newApplyReport(cluster string, res *apply.Result, applied bool, tuned []tuning.Setting) applyReport {
 	r := applyReport{Cluster: cluster, Applied: applied, Steps: res.Steps, Warnings: res.Warnings,
-		ElapsedSeconds: math.Round(res.Elapsed.Seconds()*1000) / 1000}
+		ElapsedSeconds: math.Round(res.Elapsed.Seconds()*1000) / 1000, Tuning: tuned}
 	if r.Steps == nil {
 		r.Steps = []apply.Step{}
 	}
@@ -34,10 +38,10 @@ func newApplyReport(cluster string, res *apply.Result, applied bool) applyReport
 	return r
 }
 
-func writeApplyJSON(w io.Writer, cluster string, res *apply.Result, applied bool) error {
+func writeApplyJSON(w io.Writer, cluster string, res *apply.Result, applied bool, tuned []tuning.Setting) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(newApplyReport(cluster, res, applied))
+	return enc.Encode(newApplyReport(cluster, res, applied, tuned))
 }
 
 // outputFormat checks --output; with json the progress lines go to stderr,

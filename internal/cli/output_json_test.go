@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"skep/internal/apply"
+	"skep/internal/config"
+	"skep/internal/tuning"
 )
 
 // The JSON contract scripts and the e2e plan/apply comparison read: key
@@ -25,7 +28,7 @@ func TestApplyJSONShape(t *testing.T) {
 		Elapsed:  12345 * time.Millisecond,
 	}
 	var b bytes.Buffer
-	if err := writeApplyJSON(&b, "lab1", res, true); err != nil {
+	if err := writeApplyJSON(&b, "lab1", res, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
@@ -65,7 +68,7 @@ func TestApplyJSONShape(t *testing.T) {
 // A converged cluster: empty arrays, not null, and a plan says applied false.
 func TestApplyJSONEmpty(t *testing.T) {
 	var b bytes.Buffer
-	if err := writeApplyJSON(&b, "c", &apply.Result{}, false); err != nil {
+	if err := writeApplyJSON(&b, "c", &apply.Result{}, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -81,6 +84,37 @@ func TestApplyJSONEmpty(t *testing.T) {
 	}
 	if got.Applied == nil || *got.Applied {
 		t.Errorf("a plan must say applied false: %s", b.String())
+	}
+}
+
+// plan's report lists the tuning, each with name, value, stock and reason;
+// the text form is one "tuning: " line each.
+func TestPlanJSONTuning(t *testing.T) {
+	c := &config.Cluster{Name: "c", Storage: &config.Storage{}}
+	c.Tuning.DispatcherHeartbeat = "2s"
+	tuned := tuning.Of(c)
+	var b bytes.Buffer
+	if err := writeApplyJSON(&b, "c", &apply.Result{}, false, tuned); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Tuning []map[string]string `json:"tuning"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Tuning) != len(tuned) || len(got.Tuning) < 3 {
+		t.Fatalf("tuning %v, want the %d settings", got.Tuning, len(tuned))
+	}
+	first := got.Tuning[0]
+	if len(first) != 4 || first["name"] != "tuning.dispatcher_heartbeat" || first["value"] != "2s" || first["stock"] != "5s" || first["reason"] == "" {
+		t.Errorf("tuning[0] = %v", first)
+	}
+	var text bytes.Buffer
+	writeTuning(&text, tuned)
+	lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
+	if len(lines) != len(tuned) || !strings.HasPrefix(lines[0], "tuning: tuning.dispatcher_heartbeat 2s (stock 5s): ") {
+		t.Errorf("text:\n%s", text.String())
 	}
 }
 

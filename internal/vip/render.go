@@ -52,11 +52,14 @@ type Params struct {
 	Version int
 }
 
+// StockAdvert is keepalived's own advertisement interval (advert_int 1).
+const StockAdvert = time.Second
+
 // Stock turns p into stock keepalived's timing (VRRPv2, adverts every
 // second), everything else equal, for the benchmark's baseline.
 func Stock(p Params) Params {
 	p.Version = 2
-	p.Advert = time.Second
+	p.Advert = StockAdvert
 	return p
 }
 
