@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/network"
@@ -36,6 +37,11 @@ type ConvertOptions struct {
 	IPVS bool
 	// PublicNetwork is the network Traefik reaches routed services on.
 	PublicNetwork string
+	// RestartDelay is the restart delay of a service that restarts and
+	// whose file sets no delay (the cluster file's tuning.restart_delay);
+	// nil leaves it unset, as docker stack deploy does, and swarm then
+	// waits its own 5 s.
+	RestartDelay *time.Duration
 }
 
 // NetworkSpec is a network the stack creates.

@@ -149,6 +149,25 @@ func restartPolicy(restart string, p *types.RestartPolicy) (*swarm.RestartPolicy
 	return nil, fmt.Errorf("restart: unknown policy %q (no, always, on-failure or unless-stopped)", restart)
 }
 
+// withRestartDelay gives a service that restarts (any condition but none;
+// no policy at all means swarm's default, any) the cluster's restart delay
+// when the file sets none. A delay in the file wins, and a service that
+// never restarts keeps a policy without one: its delay would mean nothing.
+func withRestartDelay(p *swarm.RestartPolicy, delay *time.Duration) *swarm.RestartPolicy {
+	if delay == nil {
+		return p
+	}
+	if p == nil {
+		p = &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny}
+	}
+	if p.Condition == swarm.RestartPolicyConditionNone || p.Delay != nil {
+		return p
+	}
+	d := *delay
+	p.Delay = &d
+	return p
+}
+
 // updateConfig converts update_config and rollback_config; parallelism
 // defaults to 1 as in docker stack deploy (0 would mean all at once).
 func updateConfig(u *types.UpdateConfig) *swarm.UpdateConfig {

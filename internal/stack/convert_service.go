@@ -48,6 +48,7 @@ func (c *converter) service(s types.ServiceConfig) (swarm.ServiceSpec, error) {
 	if err != nil {
 		return fail(err)
 	}
+	restart = withRestartDelay(restart, c.opts.RestartDelay)
 	if deploy.RestartPolicy == nil && s.Restart == "no" {
 		c.note("service %s: restart \"no\" becomes restart_policy condition none (docker stack deploy drops it, and swarm's default restarts a task whenever it stops)", s.Name)
 	}

@@ -147,7 +147,8 @@ func (sc *cluster) placeable(ctx context.Context) ([]stack.ImageNode, error) {
 // convertOptions fits the conversion to the cluster: its shared storage
 // (none without a storage section) and its ingress network.
 func convertOptions(c *config.Cluster, name string, ipvs bool) stack.ConvertOptions {
-	opts := stack.ConvertOptions{Name: name, IPVS: ipvs}
+	delay := c.Tuning.Restart()
+	opts := stack.ConvertOptions{Name: name, IPVS: ipvs, RestartDelay: &delay}
 	if c.Storage != nil {
 		opts.StorageMount = c.Storage.Mount
 	}

@@ -47,7 +47,7 @@ func TestStackDocker(t *testing.T) {
 
 	t.Run("same file: specs equal but for the README's differences; docker stack ls lists skep's stack", func(t *testing.T) {
 		mgr := labName + "-node1"
-		services := []string{"web", "once"}
+		services := []string{"web", "once", "plain"}
 		removeEqStack(t, mgr, eqSkep)
 		removeEqStack(t, mgr, eqDocker)
 		t.Cleanup(func() { removeEqStack(t, mgr, eqSkep); removeEqStack(t, mgr, eqDocker) })
@@ -59,8 +59,8 @@ func TestStackDocker(t *testing.T) {
 		r := mustSkep(t, 5*time.Minute, deployArgs(eqSkep, eqDir+"/compose.yaml")...)
 		t.Logf("skep stack deploy:\n%s%s", r.stdout, r.stderr)
 		ls := docker(t, "exec", mgr, "docker", "stack", "ls", "--format", "{{.Name}} {{.Services}}")
-		if !strings.Contains("\n"+ls+"\n", "\n"+eqSkep+" 2\n") {
-			t.Fatalf("docker stack ls on a manager does not list skep's stack %s with its 2 services:\n%s", eqSkep, ls)
+		if want := fmt.Sprintf("%s %d", eqSkep, len(services)); !strings.Contains("\n"+ls+"\n", "\n"+want+"\n") {
+			t.Fatalf("docker stack ls on a manager does not list skep's stack %s with its %d services:\n%s", eqSkep, len(services), ls)
 		}
 		skepSpecs := inspectSpecs(t, mgr, eqSkep, services)
 		removeEqStack(t, mgr, eqSkep)
