@@ -30,6 +30,7 @@ type sample struct {
 	at    time.Time
 	ok    bool
 	count int64
+	fault bool // the first request after the fault (failover cells)
 }
 
 // ask sends one GET and reads the count from a 200.

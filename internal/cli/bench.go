@@ -26,6 +26,7 @@ the lab's containers.`,
 	cmd.AddCommand(newBenchStorageCommand())
 	cmd.AddCommand(newBenchIdleCommand())
 	cmd.AddCommand(newBenchStackCommand())
+	cmd.AddCommand(newBenchFailoverCommand())
 	return cmd
 }
 

@@ -1,0 +1,35 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"skep/internal/config"
+)
+
+// stockCluster is the lab's cluster file with the timings every component
+// ships with instead of skep's: keepalived's 1 s adverts (VRRPv3 still,
+// which the file cannot change).
+func stockCluster(skep *config.Cluster) *config.Cluster {
+	c := *skep
+	if skep.VIP != nil {
+		v := *skep.VIP
+		v.AdvertInterval = "1s"
+		c.VIP = &v
+	}
+	return &c
+}
+
+// stockOverride writes a compose file that, merged after the example's,
+// lets its service run anywhere, the leader too, as docker would place it.
+// It lives in a directory of its own, which the caller removes.
+func stockOverride(service string) (string, error) {
+	dir, err := os.MkdirTemp("", "skep-bench-failover-")
+	if err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, "stock.yaml")
+	body := fmt.Sprintf("services:\n  %s:\n    deploy:\n      labels: {}\n", service)
+	return file, os.WriteFile(file, []byte(body), 0o644)
+}

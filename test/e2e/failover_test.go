@@ -1,0 +1,92 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"skep/internal/bench"
+	"skep/internal/lab"
+)
+
+// ciCells are the third of the fault matrix CI runs: each fault once and
+// each kind of node once. The whole matrix, with stock settings beside
+// skep's, is `skep lab bench failover` (README, "Fault tolerance").
+var ciCells = []string{"kill:leader", "pause:vip", "partition:app"}
+
+// The matrix's promises, per cell, from a healthy lab.
+const (
+	appBackWithin      = 10 * time.Second // HTTPS through the VIP answers again
+	writeStallWithin   = 10 * time.Second // a healthy node's write completes
+	healthyAfterWithin = time.Minute      // status healthy after the restore, without apply
+)
+
+// TestFailover runs cells of the fault matrix on the shared lab, the
+// counter example taking writes through the VIP throughout: the app
+// answers again within 10 s, a healthy node's writes to the shared volume
+// complete within 10 s, no acknowledged count is lost, a partitioned node
+// cannot write to the shared volume, and status is healthy within a
+// minute of the restore without apply.
+func TestFailover(t *testing.T) {
+	l := theLab(t)
+	waitHealthy(t, 3*time.Minute)
+	buildCounter(t)
+	t.Cleanup(func() { exec.Command("docker", "rmi", counterImage).Run() })
+	mustSkep(t, 5*time.Minute, "image", "push", "--lab", labName, counterImage)
+	host := "failover." + labName + ".lab"
+	t.Setenv("COUNTER_HOST", host)
+	mustSkep(t, 5*time.Minute, deployArgs("failover", "../../examples/counter/compose.yaml")...)
+	t.Cleanup(func() { skep(t, time.Minute, "stack", "rm", "--lab", labName, "failover") })
+	firstHTTPS(t, verifiedTo(net.JoinHostPort(l.VIP, "443"), host, labRoots(t, l), 5*time.Second), host)
+
+	local, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	state, err := lab.Load(labName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := &bench.Rig{Local: local, Lab: state, Cluster: labCluster(t), Roots: labRoots(t, l),
+		Stack: "failover", Host: host, Logf: t.Logf}
+	for _, name := range ciCells {
+		cell, err := bench.ParseCell(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			rig.Logf = t.Logf
+			ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+			defer cancel()
+			r, err := rig.Run(ctx, cell)
+			t.Logf("%s on %s (app on %s): VIP %s, HTTPS %s, write stall %s, moved %s, healthy after restore %s, lost %v, partitioned write %v",
+				cell, r.Node, r.AppNode, bench.Secs(r.VIPOutage), bench.Secs(r.HTTPOutage), bench.Secs(r.WriteStall),
+				bench.Secs(r.Moved), bench.Secs(r.Healthy), r.Lost, r.PartitionedWrite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.HTTPOutage < 0 || r.HTTPOutage > appBackWithin {
+				t.Errorf("HTTPS through the VIP: longest gap %s, want within %s", bench.Secs(r.HTTPOutage), appBackWithin)
+			}
+			if r.WriteStall > writeStallWithin {
+				t.Errorf("a write to the shared volume on a healthy node took %s, want within %s", bench.Secs(r.WriteStall), writeStallWithin)
+			}
+			if r.Healthy < 0 || r.Healthy > healthyAfterWithin {
+				t.Errorf("status healthy %s after the restore, want within %s without apply", bench.Secs(r.Healthy), healthyAfterWithin)
+			}
+			if r.Lost {
+				t.Errorf("an acknowledged count was lost")
+			}
+			if cell.Fault == lab.Partition && r.PartitionedWrite {
+				t.Errorf("the partitioned node %s wrote to the shared volume: client quorum must refuse it", r.Node)
+			}
+		})
+	}
+}
