@@ -6,16 +6,27 @@ import (
 	"path/filepath"
 
 	"skep/internal/config"
+	"skep/internal/ingress"
+	"skep/internal/storage"
+	"skep/internal/swarm"
+	"skep/internal/vip"
 )
 
 // stockCluster is the lab's cluster file with the timings every component
-// ships with instead of skep's: keepalived's 1 s adverts (VRRPv3 still,
-// which the file cannot change).
+// ships with instead of skep's tuning: swarm's 5 s heartbeat and restart
+// delay, GlusterFS's 42 s ping timeout, Traefik's 15 s refresh and
+// keepalived's 1 s adverts (VRRPv3 still, which the file cannot change).
 func stockCluster(skep *config.Cluster) *config.Cluster {
 	c := *skep
+	c.Tuning = config.Tuning{
+		DispatcherHeartbeat: swarm.StockDispatcherHeartbeat.String(),
+		RestartDelay:        swarm.StockRestartDelay.String(),
+		StoragePingTimeout:  storage.StockPingTimeout.String(),
+		IngressRefresh:      ingress.StockSwarmRefresh.String(),
+	}
 	if skep.VIP != nil {
 		v := *skep.VIP
-		v.AdvertInterval = "1s"
+		v.AdvertInterval = vip.StockAdvert.String()
 		c.VIP = &v
 	}
 	return &c
