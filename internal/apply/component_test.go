@@ -21,7 +21,7 @@ func phaseTitles(c *config.Cluster) []string {
 func TestRunPhasesFollowTheList(t *testing.T) {
 	full := &config.Cluster{Storage: &config.Storage{}, VIP: &config.VIP{}, Ingress: &config.Ingress{}, ACME: &config.ACME{}}
 	got := strings.Join(phaseTitles(full), ", ")
-	want := "prepare host, swarm, node labels, images, storage, system storage, vip, ingress, controller"
+	want := "prepare host, swarm, node labels, images, storage, system storage, vip, ingress, placement, controller"
 	if got != want {
 		t.Errorf("declared everything:\n got %s\nwant %s", got, want)
 	}
@@ -34,6 +34,11 @@ func TestRunPhasesFollowTheList(t *testing.T) {
 	}
 	if strings.Contains(got, "system storage") || strings.Contains(got, "controller,") {
 		t.Errorf("bare cluster runs an undeclared component's phases: %s", got)
+	}
+	// The leader agent needs no section: every swarm gets it, after the
+	// images it runs are loaded.
+	if !strings.HasSuffix(got, "images, placement") {
+		t.Errorf("bare cluster: want the placement phase last, after images: %s", got)
 	}
 	titles := phaseTitles(bare)
 	removals := []string{"remove acme", "remove ingress", "remove vip", "remove storage", "images"}

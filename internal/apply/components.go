@@ -50,6 +50,17 @@ func components() []component {
 			status:   &status.IngressSection,
 		},
 		{
+			// The leader agent runs on every swarm; it comes before acme so
+			// the leader carries its label before the controller, which
+			// avoids it, is first placed.
+			name:     "placement",
+			declared: func(*config.Cluster) bool { return true },
+			images: func(c *config.Cluster) map[string][]skimage.Recipe {
+				return onHostsOf(c.Managers(), leaderAgentRecipe)
+			},
+			phases: []phase{{"placement", planPlacement}},
+		},
+		{
 			name:     "acme",
 			declared: func(c *config.Cluster) bool { return c.ACME != nil && c.Ingress != nil },
 			images: func(c *config.Cluster) map[string][]skimage.Recipe {

@@ -68,6 +68,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewLabCommand(g),
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),
+		NewLeaderAgentCommand(),
 	)
 	return root
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"skep/internal/ingress"
+	"skep/internal/placement"
 )
 
 // Names of what apply makes for the controller.
@@ -42,15 +43,19 @@ func RootsConfigName(roots []byte) string {
 	return RootsConfigPrefix + hex.EncodeToString(sum[:])[:12]
 }
 
-// ServiceSpec is the controller's swarm service: one replica on a manager,
-// its state on skep's own volume (mounted on every manager, never bound by
+// ServiceSpec is the controller's swarm service: one replica on a manager
+// other than the swarm leader (while another manager can take it), its state on skep's own volume (mounted on every manager, never bound by
 // an app). It is on no network an app can join: the controller's own
 // (internal, not attachable: only Traefik, which polls it with the token
 // of the token secret and sends it challenges, reaches it), the socket
 // proxy's (it reads services' labels there, never the Docker socket) and
 // its egress network (to reach the ACME CA). It restarts at once when it
 // dies, and an update stops the old task before the new one starts, so
-// two controllers never order at the same time.
+// two controllers never order at the same time. The one exception is a
+// move off a node that has just become leader: swarm's constraint
+// enforcer starts the new task first and stops the old one about 50 ms
+// later (measured on the lab), so for that moment two tasks run; the
+// state files they share are each written whole (see store.go).
 func ServiceSpec(o ServiceOptions) swarm.ServiceSpec {
 	args := []string{"--state-dir", o.StateDir, "--ca-url", o.CAURL, "--email", o.Email}
 	if len(o.Names) > 0 {
@@ -79,7 +84,10 @@ func ServiceSpec(o ServiceOptions) swarm.ServiceSpec {
 		Annotations: swarm.Annotations{Name: ServiceName, Labels: map[string]string{ingress.ComponentLabel: "controller"}},
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: c,
-			Placement:     &swarm.Placement{Constraints: []string{"node.role==manager"}},
+			// Off the swarm leader (placement.AvoidLeader): a task on the
+			// leader waits for a new election when the leader dies; one on
+			// a follower keeps serving.
+			Placement: &swarm.Placement{Constraints: []string{"node.role==manager", placement.AvoidLeader}},
 			Networks: []swarm.NetworkAttachmentConfig{
 				{Target: ingress.ControllerNetwork}, {Target: ingress.ProxyNetwork}, {Target: ingress.EgressNetwork},
 			},

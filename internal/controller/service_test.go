@@ -1,10 +1,12 @@
 package controller
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"skep/internal/ingress"
+	"skep/internal/placement"
 )
 
 // The controller hands out every key: it must sit on no network an app
@@ -33,5 +35,18 @@ func TestServiceSpecSealed(t *testing.T) {
 	cfg, err := parseFlags(c.Args, &strings.Builder{})
 	if err != nil || cfg.TokenFile != ingress.TokenFile || cfg.SelfURL != "http://skep-controller:8080" {
 		t.Fatalf("the controller reads its own spec's args as %+v (%v)", cfg, err)
+	}
+}
+
+// The controller is a singleton: it runs on a manager that is not the
+// swarm leader, so a leader's death does not stop it.
+func TestServiceSpecAvoidsLeader(t *testing.T) {
+	s := ServiceSpec(ServiceOptions{Image: "i", CAURL: "https://ca/dir", Email: "a@x.org", StateDir: "/srv/skep"})
+	want := []string{"node.role==manager", "node.labels.skep.leader!=true"}
+	if got := s.TaskTemplate.Placement.Constraints; !slices.Equal(got, want) || got[1] != placement.AvoidLeader {
+		t.Fatalf("constraints %q, want %q", got, want)
+	}
+	if r := s.Mode.Replicated; r == nil || r.Replicas == nil || *r.Replicas != 1 {
+		t.Fatalf("mode %+v, want one replica", s.Mode)
 	}
 }

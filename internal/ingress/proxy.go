@@ -13,7 +13,9 @@ import (
 // configuration that passes only reads (images/socket-proxy).
 func ProxyRecipe() image.Dockerfile { return image.Dockerfile("socket-proxy") }
 
-// DockerSocket is the engine's socket; only the proxy mounts it.
+// DockerSocket is the engine's socket. With ingress the proxy mounts it
+// read-only, and the only other container that does is the leader agent
+// (internal/placement), on no network, to move a node label.
 const DockerSocket = "/var/run/docker.sock"
 
 // ProxySpec is the socket proxy's swarm service: one task on every manager

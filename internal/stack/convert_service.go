@@ -9,6 +9,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/swarm"
+
+	"skep/internal/placement"
 )
 
 // service converts one compose service into the spec docker stack deploy
@@ -133,7 +135,28 @@ func (c *converter) service(s types.ServiceConfig) (swarm.ServiceSpec, error) {
 	// docker stack deploy records the image as written, before it resolves
 	// a digest, so later deploys can tell a changed tag from a moved one.
 	spec.Labels[LabelImage] = s.Image
+	if err := c.keepOffLeader(s.Name, &spec, deploy.Labels); err != nil {
+		return fail(err)
+	}
 	return spec, nil
+}
+
+// keepOffLeader gives a single-replica service the constraint that keeps
+// it off the swarm leader, whose death stops scheduling for the ~10-12 s
+// of an election: a task on a follower does not notice. The deploy label
+// placement.OptOutLabel=allow keeps the service as docker would place it.
+func (c *converter) keepOffLeader(name string, spec *swarm.ServiceSpec, labels map[string]string) error {
+	v, err := placement.KeepOffLeader(spec, labels)
+	switch {
+	case err != nil:
+		return err
+	case v == placement.Added:
+		c.note("service %s: one replica, kept off the swarm leader (constraint %s) so a leader's death does not stop it; deploy label %s=%s lets it run there",
+			name, placement.AvoidLeader, placement.OptOutLabel, placement.OptOutAllow)
+	case v == placement.Pinned:
+		c.note("service %s: one replica pinned to one node by its constraints, so not kept off the swarm leader (it could not run while that node leads)", name)
+	}
+	return nil
 }
 
 // environment renders KEY=VALUE pairs sorted, so an unchanged file yields

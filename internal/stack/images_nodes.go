@@ -34,6 +34,9 @@ func PlaceableNodes(list []swarm.Node, engines map[string]ImageNode) ([]ImageNod
 // eligible names the nodes that could run svc: all of them, or only
 // managers or only workers when a node.role constraint says so (other
 // constraints are not read: checking more nodes than needed is safe).
+// That includes the leader's label (placement.AvoidLeader): it moves with
+// the leader, so every node may run such a service some day and must hold
+// its image.
 func eligible(svc swarm.ServiceSpec, nodes []ImageNode) []string {
 	managers, workers := true, true
 	if p := svc.TaskTemplate.Placement; p != nil {

@@ -13,6 +13,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/host"
+	"skep/internal/placement"
 	"skep/internal/storage"
 	"skep/internal/swarm"
 )
@@ -281,6 +282,7 @@ func nodeState(h HostFacts, n *dswarm.Node, v *view, fd *findings) (Node, []stri
 		node.Role = nodeRole(*n)
 		node.Availability = string(n.Spec.Availability)
 		node.Leader = n.ManagerStatus != nil && n.ManagerStatus.Leader
+		node.LeaderLabel = n.Spec.Labels[placement.LeaderLabel] == "true"
 	}
 	var problems []string
 	add := func(format string, args ...any) {

@@ -375,3 +375,18 @@ func TestBuildEngineSilentVersusFailing(t *testing.T) {
 	r = Build(facts(up(1, true, healthyList()...), h2, up(3, true, healthyList()...)))
 	wantProblems(t, r, "node2: Docker engine not reachable over SSH: connection refused")
 }
+
+// The node carrying the leader label is reported, whether or not it is
+// the leader (right after an election the label is still on the old one).
+func TestBuildLeaderLabel(t *testing.T) {
+	list := healthyList()
+	list[1].Spec.Labels = map[string]string{"skep.leader": "true"}
+	list[2].Spec.Labels = map[string]string{"skep.leader": "false", "zone": "a"}
+	r := Build(facts(up(1, true, list...), up(2, true, list...), up(3, true, list...)))
+	for name, want := range map[string]bool{"node1": false, "node2": true, "node3": false} {
+		if n := nodeByName(t, r, name); n.LeaderLabel != want {
+			t.Errorf("%s: leader label %v, want %v", name, n.LeaderLabel, want)
+		}
+	}
+	wantProblems(t, r)
+}

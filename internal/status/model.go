@@ -70,6 +70,10 @@ type Node struct {
 	State        string `json:"state"`        // ready | down | unknown
 	Availability string `json:"availability"` // active | pause | drain; "" if unknown
 	Leader       bool   `json:"leader"`
+	// LeaderLabel: the node carries placement.LeaderLabel, which the
+	// leader agent keeps on the leader alone (briefly elsewhere after an
+	// election, and nowhere while no other manager can take singletons).
+	LeaderLabel bool `json:"leader_label"`
 }
 
 // Swarm is the swarm's control plane health.

@@ -15,7 +15,7 @@ func sampleReport() *Report {
 		Healthy:  false,
 		Problems: []string{"node2: not reachable over SSH (dial tcp 127.0.0.12:22: i/o timeout)"},
 		Nodes: []Node{
-			{Name: "node1", Address: "127.0.0.11", Role: "manager", State: "ready", Availability: "active", Leader: true},
+			{Name: "node1", Address: "127.0.0.11", Role: "manager", State: "ready", Availability: "active", Leader: true, LeaderLabel: true},
 			{Name: "node2", Address: "127.0.0.12", Role: "manager", State: "down", Availability: "active"},
 			{Name: "node3", Address: "127.0.0.13", Role: "manager", State: "unknown"},
 		},
@@ -54,10 +54,10 @@ func TestWriteJSONContract(t *testing.T) {
 	}
 	nodes := got["nodes"].([]any)
 	n1 := nodes[0].(map[string]any)
-	if k := keys(n1); !reflect.DeepEqual(k, []string{"address", "availability", "leader", "name", "role", "state"}) {
+	if k := keys(n1); !reflect.DeepEqual(k, []string{"address", "availability", "leader", "leader_label", "name", "role", "state"}) {
 		t.Errorf("node keys = %v", k)
 	}
-	want := map[string]any{"name": "node1", "address": "127.0.0.11", "role": "manager", "state": "ready", "availability": "active", "leader": true}
+	want := map[string]any{"name": "node1", "address": "127.0.0.11", "role": "manager", "state": "ready", "availability": "active", "leader": true, "leader_label": true}
 	if !reflect.DeepEqual(n1, want) {
 		t.Errorf("node1 = %v, want %v", n1, want)
 	}
@@ -108,7 +108,7 @@ func TestWriteText(t *testing.T) {
 	}
 	for _, want := range [][]string{
 		{"NODE", "ADDRESS", "ROLE", "STATE", "AVAILABILITY", "LEADER"},
-		{"node1", "127.0.0.11", "manager", "ready", "active", "*"},
+		{"node1", "127.0.0.11", "manager", "ready", "active", "*", "labelled"},
 		{"node2", "127.0.0.12", "manager", "down", "active"},
 		{"node3", "127.0.0.13", "manager", "unknown", "-"},
 	} {

@@ -10,7 +10,8 @@ import (
 )
 
 // WriteText writes the report as one screen: a header with the cluster's
-// name and verdict, a table of nodes (the leader marked "*"), the swarm's
+// name and verdict, a table of nodes (the leader marked "*", the node
+// carrying the leader label "labelled"), the swarm's
 // quorum line, the problems, and what is not known (hosts that did not
 // answer a question in time).
 func (r *Report) WriteText(w io.Writer) error {
@@ -25,10 +26,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tADDRESS\tROLE\tSTATE\tAVAILABILITY\tLEADER")
 	for _, n := range r.Nodes {
-		leader := ""
+		var marks []string
 		if n.Leader {
-			leader = "*"
+			marks = append(marks, "*")
 		}
+		if n.LeaderLabel {
+			marks = append(marks, "labelled")
+		}
+		leader := strings.Join(marks, " ")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
 			n.Name, n.Address, dash(n.Role), dash(n.State), dash(n.Availability), leader)
 	}

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"skep/internal/placement"
+)
+
+// NewLeaderAgentCommand keeps the leader label on the swarm leader. It is
+// hidden: it is the entrypoint of the skep-leader-agent service, which
+// apply builds from this very binary and runs on every manager.
+func NewLeaderAgentCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "leader-agent",
+		Short: "Keep the node label " + placement.LeaderLabel + " on the swarm leader (the entrypoint of skep-leader-agent)",
+		Long: `leader-agent asks the local engine twice a second whether this node is the
+swarm leader. On the leader it keeps the node label ` + placement.LeaderLabel + `=true on this
+node and on no other, so services with the constraint
+` + placement.AvoidLeader + ` (the controller, single-replica app
+services) run elsewhere and do not wait for an election when the leader dies.
+After an election it moves the label only once another manager has
+registered with the new leader, or after ` + placement.Grace.String() + `. Followers write nothing.
+It needs the engine socket of a manager, read-write.`,
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return placement.Run(cmd.Context(), func(f string, a ...any) {
+				fmt.Fprintf(os.Stderr, "skep leader-agent: "+f+"\n", a...)
+			})
+		},
+	}
+}
