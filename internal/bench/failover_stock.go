@@ -7,6 +7,7 @@ import (
 
 	"skep/internal/config"
 	"skep/internal/ingress"
+	"skep/internal/placement"
 	"skep/internal/storage"
 	"skep/internal/swarm"
 	"skep/internal/vip"
@@ -41,6 +42,6 @@ func stockOverride(service string) (string, error) {
 		return "", err
 	}
 	file := filepath.Join(dir, "stock.yaml")
-	body := fmt.Sprintf("services:\n  %s:\n    deploy:\n      labels: {}\n", service)
+	body := fmt.Sprintf("services:\n  %s:\n    deploy:\n      labels:\n        %s: %s\n", service, placement.OptOutLabel, placement.OptOutAllow)
 	return file, os.WriteFile(file, []byte(body), 0o644)
 }
