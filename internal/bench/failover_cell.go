@@ -186,11 +186,20 @@ func (r *Rig) Run(ctx context.Context, cell Cell) (CellResult, error) {
 		res.Healthy = time.Since(restoreAt)
 	}
 	// A count acknowledged before the fault must be below the one
-	// answered now: the app's state survived on the shared volume.
+	// answered now: the app's state survived on the shared volume. The
+	// question is the count, not whether one request got through (the
+	// outage figures say that), so it is asked until the app answers,
+	// within afterRecovery.
 	last := ask(ctx, httpc, url)
-	if top := highest(ss); !last.ok || last.count <= top {
+	for end := time.Now().Add(afterRecovery); !last.ok && time.Now().Before(end); last = ask(ctx, httpc, url) {
+		time.Sleep(outagePoll)
+	}
+	switch top := highest(ss); {
+	case !last.ok:
+		return res, fmt.Errorf("%s: the app did not answer within %s of a healthy status after the restore", cell, afterRecovery)
+	case last.count <= top:
 		res.Lost = true
-		r.Logf("%s: after the restore the app answered %v with count %d; the highest acknowledged was %d", cell, last.ok, last.count, top)
+		r.Logf("%s: after the restore the app counted %d; the highest acknowledged before was %d", cell, last.count, top)
 	}
 	return res, nil
 }
