@@ -10,17 +10,19 @@ import (
 // What Traefik does when a routed task's node dies. Until Traefik drops
 // the task (its swarm provider re-reads tasks, and swarm itself must
 // first notice the node is gone), the load balancer still picks it for
-// about every other request of a two-replica service. A new connection to
-// a dead node's task gets no answer to its SYN on the overlay (or an
-// unreachable error once the node's addresses are withdrawn); the retry
-// below turns that into a second try on the next server, after at most
-// DialTimeout. A connection that was already open to it (a request in
-// flight, or the next one sent on an idle keep-alive connection) hangs
-// instead: its request was written, so nothing can safely send it again,
-// and the client waits for its own timeout. A frozen node is worse: its
-// kernel still completes handshakes, so every request sent to it hangs.
-// Only a health check (declared by the app, see README) takes such a
-// server out before Traefik's next refresh of the task list.
+// about every other request of a two-replica service (for every request
+// of a client sending one at a time: the retry takes the live replica's
+// turn in the rotation). A new connection to a dead node's task gets no
+// answer to its SYN on the overlay (or an unreachable error once the
+// node's addresses are withdrawn); the retry below turns that into a
+// second try on the next server, after at most DialTimeout. A connection
+// that was already open to it (a request in flight, or the next one sent
+// on an idle keep-alive connection) hangs instead: its request was
+// written, so nothing can safely send it again, and the client waits for
+// its own timeout. A frozen node is worse: its kernel still completes
+// handshakes, so every request sent to it hangs. Only a health check
+// (declared by the app, see README) takes such a server out before
+// Traefik's next refresh of the task list.
 
 // RetryMiddleware is the retry middleware's name in the file provider's
 // dynamic configuration; entry points name it with its provider
