@@ -30,7 +30,7 @@ type ingressState struct {
 	secret   bool              // the API users secret exists
 	token    bool              // the controller's token secret exists
 	statics  []string          // static configuration secrets present (every version)
-	configs  []string          // API config names present (every version)
+	configs  []string          // Traefik's dynamic config names present (defaults, API; every version)
 }
 
 // ingressWant is the declared ingress, resolved to images and hosts.
@@ -125,10 +125,24 @@ func readIngressState(ctx context.Context, e *env, w ingressWant) (ingressState,
 			st.statics = append(st.statics, s)
 		}
 	}
-	if st.configs, err = configNames(ctx, mgr, ingress.APIConfigPrefix); err != nil {
+	if st.configs, err = traefikConfigs(ctx, mgr); err != nil {
 		return st, err
 	}
 	return st, nil
+}
+
+// traefikConfigs lists every version of Traefik's dynamic configuration
+// files present: the defaults and the API's router.
+func traefikConfigs(ctx context.Context, mgr client.APIClient) ([]string, error) {
+	var all []string
+	for _, prefix := range []string{ingress.DefaultsConfigPrefix, ingress.APIConfigPrefix} {
+		names, err := configNames(ctx, mgr, prefix)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, names...)
+	}
+	return all, nil
 }
 
 // ingressSteps compares state and want; it reads nothing, so plans are
@@ -162,6 +176,17 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 	if w.api && !st.secret {
 		cluster("create swarm secret "+ingress.UsersSecret+" with a new API password (handed over once, in a 0600 file)", "the Traefik API is on and has no password yet",
 			func(ctx context.Context, mgr client.APIClient) error { return createAPIUser(ctx, e, mgr, w.anchor) })
+	}
+	defaults := ingress.DefaultsConfigName()
+	if !contains(st.configs, defaults) {
+		cluster("create swarm config "+defaults+" (Traefik's default middlewares: retry on another server)",
+			"Traefik's entry points use it and the swarm lacks this version",
+			func(ctx context.Context, mgr client.APIClient) error {
+				_, err := mgr.ConfigCreate(ctx, swarm.ConfigSpec{
+					Annotations: swarm.Annotations{Name: defaults, Labels: map[string]string{ingress.ComponentLabel: "ingress"}},
+					Data:        ingress.DefaultsConfig()})
+				return err
+			})
 	}
 	apiConfig := ingress.APIConfigName()
 	if w.api && !contains(st.configs, apiConfig) {
@@ -198,7 +223,7 @@ func ingressSteps(e *env, st ingressState, w ingressWant) []Step {
 		})
 	}
 	for _, c := range st.configs {
-		if w.api && c == apiConfig {
+		if c == defaults || (w.api && c == apiConfig) {
 			continue
 		}
 		c := c

@@ -28,10 +28,11 @@ func convergedIngress(w ingressWant) ingressState {
 			ingress.ProxyService:   skswarm.WithHash(ingress.ProxySpec(w.proxyImage)).Labels[skswarm.SpecHashLabel],
 			ingress.TraefikService: skswarm.WithHash(ingress.TraefikSpec(w.traefikOptions())).Labels[skswarm.SpecHashLabel],
 		},
-		token: true, statics: []string{ingress.StaticSecretName(w.traefikOptions())}}
+		token: true, statics: []string{ingress.StaticSecretName(w.traefikOptions())},
+		configs: []string{ingress.DefaultsConfigName()}}
 	if w.api {
 		st.secret = true
-		st.configs = []string{ingress.APIConfigName()}
+		st.configs = append(st.configs, ingress.APIConfigName())
 	}
 	return st
 }
@@ -63,6 +64,7 @@ func TestIngressFresh(t *testing.T) {
 		"node1: create overlay network skep-controller-egress",
 		"node1: create service skep-socket-proxy",
 		"node1: create swarm secret skep-controller-token (a new random token Traefik presents to the controller)",
+		"node1: create swarm config " + ingress.DefaultsConfigName() + " (Traefik's default middlewares: retry on another server)",
 		"node1: create swarm secret " + ingress.StaticSecretName(w.traefikOptions()) + " (Traefik's static configuration, a template the engine fills in with the token)",
 		"node1: create service skep-traefik",
 	}, "\n")
@@ -113,7 +115,7 @@ func TestIngressAPIOnAndOff(t *testing.T) {
 func TestIngressPulledImage(t *testing.T) {
 	e, w := ingressEnv(false, "traefik:v3.6.15")
 	st := ingressState{networks: allNetworks(), services: map[string]string{}, token: true,
-		statics: []string{ingress.StaticSecretName(w.traefikOptions())}}
+		statics: []string{ingress.StaticSecretName(w.traefikOptions())}, configs: []string{ingress.DefaultsConfigName()}}
 	got := actions(ingressSteps(e, st, w))
 	want := "node1: create service skep-socket-proxy\nnode1: create service skep-traefik"
 	if got != want {
@@ -121,5 +123,31 @@ func TestIngressPulledImage(t *testing.T) {
 	}
 	if !strings.Contains(skswarm.WithHash(ingress.TraefikSpec(w.traefikOptions())).TaskTemplate.ContainerSpec.Image, "traefik:v3.6.15") {
 		t.Fatal("Traefik does not run the declared image")
+	}
+}
+
+// A cluster applied before Traefik had defaults (the API config alone, at
+// its old place) gets the defaults file before Traefik is updated to read
+// it; a defaults file of an older content goes once Traefik no longer
+// uses it, and the current one stays, API on or off.
+func TestIngressDefaultsConfig(t *testing.T) {
+	e, w := ingressEnv(true, "")
+	st := convergedIngress(w)
+	st.configs = []string{ingress.APIConfigName()}
+	st.services[ingress.TraefikService] = "older"
+	got := actions(ingressSteps(e, st, w))
+	want := "node1: create swarm config " + ingress.DefaultsConfigName() + " (Traefik's default middlewares: retry on another server)\n" +
+		"node1: update service skep-traefik"
+	if got != want {
+		t.Fatalf("upgrade:\n%s\nwant:\n%s", got, want)
+	}
+	for _, api := range []bool{false, true} {
+		e, w := ingressEnv(api, "")
+		st := convergedIngress(w)
+		st.configs = append(st.configs, ingress.DefaultsConfigPrefix+"old")
+		got := actions(ingressSteps(e, st, w))
+		if want := "node1: remove swarm config " + ingress.DefaultsConfigPrefix + "old"; got != want {
+			t.Errorf("api=%v: older defaults:\n%s\nwant:\n%s", api, got, want)
+		}
 	}
 }

@@ -94,7 +94,7 @@ func readIngressLeft(ctx context.Context, mgr client.APIClient) (ingressLeft, er
 			}
 		}
 	}
-	if l.configs, err = configNames(ctx, mgr, ingress.APIConfigPrefix); err != nil {
+	if l.configs, err = traefikConfigs(ctx, mgr); err != nil {
 		return l, err
 	}
 	return l, nil

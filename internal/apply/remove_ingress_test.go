@@ -29,7 +29,7 @@ func TestRemoveIngressOrder(t *testing.T) {
 	}
 	l := ingressLeft{services: []string{ingress.TraefikService, ingress.ProxyService}, networks: nets,
 		secrets: []string{ingress.UsersSecret, ingress.TokenSecret, ingress.StaticSecretPrefix + "abc"},
-		configs: []string{ingress.APIConfigPrefix + "def"}}
+		configs: []string{ingress.DefaultsConfigPrefix + "abc", ingress.APIConfigPrefix + "def"}}
 	steps, err := ingressRemovalSteps(e, l)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +44,7 @@ func TestRemoveIngressOrder(t *testing.T) {
 		"node1: remove swarm secret skep-traefik-users",
 		"node1: remove swarm secret skep-controller-token",
 		"node1: remove swarm secret skep-traefik-static-abc",
+		"node1: remove swarm config skep-traefik-defaults-abc",
 		"node1: remove swarm config skep-traefik-api-def",
 	}, "\n")
 	if got := actions(steps); got != want {

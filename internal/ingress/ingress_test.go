@@ -75,11 +75,14 @@ func TestTraefikArgs(t *testing.T) {
 		}
 	}
 	off := string(StaticConfig(TraefikOptions{}))
-	if strings.Contains(off, "api:") || strings.Contains(off, "dashboard") || strings.Contains(off, "file:") {
+	if strings.Contains(off, "api:") || strings.Contains(off, "dashboard") || strings.Contains(off, "9000") {
 		t.Errorf("API settings with the API off:\n%s", off)
 	}
+	if c := TraefikSpec(TraefikOptions{}).TaskTemplate.ContainerSpec.Configs; len(c) != 1 || c[0].ConfigName != DefaultsConfigName() {
+		t.Errorf("configs with the API off: %+v", c)
+	}
 	on := string(StaticConfig(TraefikOptions{API: true, APIPort: 9000}))
-	for _, want := range []string{"api:\n  dashboard: false", `":9000"`, "filename: /etc/skep/traefik-api.yml"} {
+	for _, want := range []string{"api:\n  dashboard: false", `":9000"`, "directory: /etc/skep/traefik\n"} {
 		if !strings.Contains(on, want) {
 			t.Errorf("API on lacks %q:\n%s", want, on)
 		}
@@ -218,21 +221,8 @@ func TestNewAPIUser(t *testing.T) {
 // the task's secret targets), the static file is YAML whose header carries
 // the token, for either API setting.
 func TestStaticConfigExpands(t *testing.T) {
-	const token = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 	for _, o := range []TraefikOptions{{}, {API: true, APIPort: 8080}} {
-		tmpl, err := template.New("static").Funcs(template.FuncMap{"secret": func(target string) (string, error) {
-			if target != TokenSecret {
-				return "", fmt.Errorf("secret target %s not found", target)
-			}
-			return token, nil
-		}}).Parse(string(StaticConfig(o)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		if err := tmpl.Execute(&b, nil); err != nil {
-			t.Fatal(err)
-		}
+		b := expandStatic(t, o)
 		var cfg struct {
 			EntryPoints map[string]any `yaml:"entryPoints"`
 			Providers   struct {
@@ -242,14 +232,37 @@ func TestStaticConfigExpands(t *testing.T) {
 				} `yaml:"http"`
 			} `yaml:"providers"`
 		}
-		if err := yaml.Unmarshal([]byte(b.String()), &cfg); err != nil {
-			t.Fatalf("expanded static configuration is not YAML: %v\n%s", err, b.String())
+		if err := yaml.Unmarshal([]byte(b), &cfg); err != nil {
+			t.Fatalf("expanded static configuration is not YAML: %v\n%s", err, b)
 		}
-		if cfg.Providers.HTTP.Headers["Authorization"] != "Bearer "+token || cfg.Providers.HTTP.Endpoint != ControllerConfigURL {
+		if cfg.Providers.HTTP.Headers["Authorization"] != "Bearer "+testToken || cfg.Providers.HTTP.Endpoint != ControllerConfigURL {
 			t.Fatalf("http provider %+v", cfg.Providers.HTTP)
 		}
 		if len(cfg.EntryPoints) != map[bool]int{false: 3, true: 4}[o.API] {
 			t.Fatalf("entry points %v", cfg.EntryPoints)
 		}
 	}
+}
+
+const testToken = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+// expandStatic is the static configuration as the engine's template
+// driver renders it for a task: a secret function over the task's secret
+// targets, which fills in testToken.
+func expandStatic(t *testing.T, o TraefikOptions) string {
+	t.Helper()
+	tmpl, err := template.New("static").Funcs(template.FuncMap{"secret": func(target string) (string, error) {
+		if target != TokenSecret {
+			return "", fmt.Errorf("secret target %s not found", target)
+		}
+		return testToken, nil
+	}}).Parse(string(StaticConfig(o)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -57,10 +57,15 @@ func StaticConfig(o TraefikOptions) []byte {
 	w("          scheme: https")
 	w("          permanent: true")
 	w("          priority: %d", RedirectPriority)
+	// Port 80 proxies too: the controller's HTTP-01 challenge router.
+	w("      middlewares:")
+	w("        - %s@file", RetryMiddleware)
 	w("  %s:", EntryPointWebSecure)
 	w("    address: \":443\"")
 	w("    http:")
 	w("      tls: {}")
+	w("      middlewares:")
+	w("        - %s@file", RetryMiddleware)
 	w("  %s:", EntryPointPing)
 	w("    address: \":%d\"", PingPort)
 	if o.API {
@@ -71,6 +76,9 @@ func StaticConfig(o TraefikOptions) []byte {
 	}
 	w("ping:")
 	w("  entryPoint: %s", EntryPointPing)
+	w("serversTransport:")
+	w("  forwardingTimeouts:")
+	w("    dialTimeout: %s", DialTimeout)
 	if o.API {
 		w("api:")
 		w("  dashboard: false")
@@ -88,10 +96,9 @@ func StaticConfig(o TraefikOptions) []byte {
 	w("    pollTimeout: 3s")
 	w("    headers:")
 	w("      Authorization: Bearer {{ secret %q }}", TokenSecret)
-	if o.API {
-		w("  file:")
-		w("    filename: %s", apiConfigFile)
-	}
+	// Always there: the entry points' middlewares live in it.
+	w("  file:")
+	w("    directory: %s", dynamicDir)
 	return []byte(b.String())
 }
 

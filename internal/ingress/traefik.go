@@ -22,10 +22,13 @@ func TraefikRecipe() image.GoProgram {
 	}
 }
 
-// Paths inside the Traefik container.
+// Paths inside the Traefik container. The file provider reads every file
+// of dynamicDir: the defaults always, the API's router when it is on.
 const (
-	usersFile     = "/run/secrets/" + UsersSecret
-	apiConfigFile = "/etc/skep/traefik-api.yml"
+	usersFile          = "/run/secrets/" + UsersSecret
+	dynamicDir         = "/etc/skep/traefik"
+	defaultsConfigFile = dynamicDir + "/defaults.yml"
+	apiConfigFile      = dynamicDir + "/api.yml"
 )
 
 // StockSwarmRefresh is how often Traefik's swarm provider re-reads the
@@ -67,9 +70,10 @@ func TraefikArgs(TraefikOptions) []string {
 // whichever manager holds it), on the public network to reach backends, on
 // the proxy network to read the Docker API and on the controller's network
 // to poll the controller. Its static configuration is the templated secret
-// StaticSecretName(o), which reads the token from TokenSecret. IDs of the
-// secrets and config are left empty; the caller fills them in before
-// creating the service.
+// StaticSecretName(o), which reads the token from TokenSecret; its
+// dynamic defaults are the config DefaultsConfigName(). IDs of the secrets
+// and configs are left empty; the caller fills them in before creating
+// the service.
 func TraefikSpec(o TraefikOptions) swarm.ServiceSpec {
 	ports := []swarm.PortConfig{hostPort(80), hostPort(443), hostPort(PingPort)}
 	c := &swarm.ContainerSpec{
@@ -81,6 +85,10 @@ func TraefikSpec(o TraefikOptions) swarm.ServiceSpec {
 			{SecretName: TokenSecret, File: &swarm.SecretReferenceFileTarget{Name: TokenSecret, UID: "0", GID: "0", Mode: 0o400}},
 			{SecretName: StaticSecretName(o), File: &swarm.SecretReferenceFileTarget{Name: staticTarget, UID: "0", GID: "0", Mode: 0o400}},
 		},
+		Configs: []*swarm.ConfigReference{{
+			ConfigName: DefaultsConfigName(),
+			File:       &swarm.ConfigReferenceFileTarget{Name: defaultsConfigFile, UID: "0", GID: "0", Mode: 0o444},
+		}},
 	}
 	if o.API {
 		ports = append(ports, hostPort(o.APIPort))
@@ -88,10 +96,10 @@ func TraefikSpec(o TraefikOptions) swarm.ServiceSpec {
 			SecretName: UsersSecret,
 			File:       &swarm.SecretReferenceFileTarget{Name: UsersSecret, UID: "0", GID: "0", Mode: 0o400},
 		})
-		c.Configs = []*swarm.ConfigReference{{
+		c.Configs = append(c.Configs, &swarm.ConfigReference{
 			ConfigName: o.APIConfig,
 			File:       &swarm.ConfigReferenceFileTarget{Name: apiConfigFile, UID: "0", GID: "0", Mode: 0o444},
-		}}
+		})
 	}
 	return swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: TraefikService, Labels: map[string]string{ComponentLabel: "ingress"}},

@@ -16,6 +16,8 @@ services:
       labels:
         traefik.enable: "true"
         traefik.http.routers.web.rule: Host(` + "`web.test`" + `)
+        traefik.http.services.web.loadbalancer.healthcheck.path: /healthz
+        traefik.http.services.web.loadbalancer.healthcheck.interval: 1s
   api:
     image: api
     networks: [public]
@@ -62,6 +64,18 @@ func TestConvertRouting(t *testing.T) {
 			eq(t, "web endpoint", web.Mode, swarm.ResolutionMode(""))
 			eq(t, "web port mode", web.Ports[0].PublishMode, swarm.PortConfigPublishModeIngress)
 			noNote(t, st, "IPVS")
+			// Traefik's health check labels (README "When a node dies")
+			// reach the service as written, and skep adds none.
+			labels := svc(t, st, "app_web").Labels
+			eq(t, "health check path", labels["traefik.http.services.web.loadbalancer.healthcheck.path"], "/healthz")
+			eq(t, "health check interval", labels["traefik.http.services.web.loadbalancer.healthcheck.interval"], "1s")
+			traefik := 0
+			for k := range labels {
+				if strings.HasPrefix(k, "traefik.") {
+					traefik++
+				}
+			}
+			eq(t, "traefik labels", traefik, 4)
 		},
 	}, {
 		name: "no public network configured",
