@@ -29,6 +29,7 @@ func (c *Cluster) ApplyDefaults() {
 	c.ingressDefaults()
 	c.vipDefaults()
 	c.acmeDefaults()
+	c.rebalanceDefaults()
 	if c.SSH.KnownHosts == "" {
 		c.SSH.KnownHosts = DefaultKnownHosts()
 	} else {
