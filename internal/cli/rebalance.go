@@ -53,11 +53,12 @@ nor paused) and matches the service's placement constraints.
 Left alone, and why:
   one replica   a single task cannot be spread, and moving it stops the
                 service until the new task runs: an outage for nothing
-  global        one task per node already (not listed)
+  global, jobs  one task per node already; tasks that end by themselves
   skep's own    Traefik, the socket proxy, the controller: apply places them
-  unsettled     an update under way or paused, fewer tasks running than
-                replicas, or placement preferences (swarm spreads those by
-                label, not by node): run again later
+  unsettled     an update under way or paused, or fewer tasks running than
+                replicas: run again later
+  preferences   placement preferences: swarm spreads those by label value,
+                not by node
 
 Refused: a service whose update settings would stop all its tasks at once
 (update parallelism 0, or stop-first with a parallelism of all its replicas).

@@ -29,6 +29,11 @@ const maxRounds = 3
 // waitEvery is how often the wait asks the manager: two cheap calls.
 const waitEvery = 500 * time.Millisecond
 
+// callTimeout bounds each call to the manager: a frozen manager, or one
+// holding requests while the swarm has no leader, fails the look (and the
+// wait tries again) instead of hanging the run.
+const callTimeout = 15 * time.Second
+
 // Options tune Execute.
 type Options struct {
 	// Timeout bounds each service's rolling update; 0 means DefaultTimeout.
@@ -87,50 +92,62 @@ type executor struct {
 // the spread, and again while it is uneven, up to maxRounds.
 func (x *executor) roll(ctx context.Context, s *Service) error {
 	for round := 1; ; round++ {
-		svc, _, err := x.eng.ServiceInspectWithRaw(ctx, s.ID, swarm.ServiceInspectOptions{})
-		if err != nil {
-			return fmt.Errorf("service %s: inspect: %w", s.Name, err)
-		}
-		if err := stillRollable(svc, s.Name); err != nil {
+		if err := x.once(ctx, s, round); err != nil || s.Action != Planned {
 			return err
-		}
-		spec := svc.Spec
-		// The engine sees a new task template and replaces every task,
-		// as docker service update --force does; nothing else changes,
-		// so skep's spec-hash label still matches what deploy declared
-		// and the next deploy of an unchanged file changes nothing.
-		spec.TaskTemplate.ForceUpdate++
-		what := "rolling update"
-		if round > 1 {
-			what = fmt.Sprintf("still uneven; rolling update %d of %d", round, maxRounds)
-		}
-		x.report(fmt.Sprintf("%s: %s (%s) of %d tasks", s.Name, what, rollWay(spec.UpdateConfig), replicas(spec)))
-		resp, err := x.eng.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
-		if err != nil {
-			return fmt.Errorf("service %s: update: %w", s.Name, err)
-		}
-		for _, w := range resp.Warnings {
-			x.report(s.Name + ": swarm warns: " + w)
-		}
-		if err := x.wait(ctx, s.Name, svc.ID, spec.TaskTemplate.ForceUpdate, replicas(spec)); err != nil {
-			return err
-		}
-		now, err := x.look(ctx, svc.ID)
-		if err != nil {
-			return fmt.Errorf("service %s: read the spread after the update: %w", s.Name, err)
-		}
-		s.After = now.Before
-		x.report(fmt.Sprintf("%s: %s (was %s)", s.Name, Spread(s.After), Spread(s.Before)))
-		if now.Action == Balanced {
-			s.Action, s.Reason = Rebalanced, fmt.Sprintf("spread over %d nodes, at most one task apart", len(now.Eligible))
-			return nil
-		}
-		if round == maxRounds {
-			s.Action, s.Reason = Unbalanced, fmt.Sprintf("after %d rolling updates swarm still placed it so (%s); what may hold it: resource reservations, max_replicas_per_node, an image missing on a node (docker service ps --no-trunc %s)",
-				maxRounds, now.Reason, s.Name)
-			return nil
 		}
 	}
+}
+
+// once is one round of roll; s keeps Action Planned when another round
+// is due.
+func (x *executor) once(ctx context.Context, s *Service, round int) error {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	svc, _, err := x.eng.ServiceInspectWithRaw(cctx, s.ID, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("service %s: inspect: %w", s.Name, err)
+	}
+	if err := stillRollable(svc, s.Name); err != nil {
+		return err
+	}
+	spec := svc.Spec
+	// The engine sees a new task template and replaces every task,
+	// as docker service update --force does; nothing else changes,
+	// so skep's spec-hash label still matches what deploy declared
+	// and the next deploy of an unchanged file changes nothing.
+	spec.TaskTemplate.ForceUpdate++
+	what := "rolling update"
+	if round > 1 {
+		what = fmt.Sprintf("still uneven; rolling update %d of %d", round, maxRounds)
+	}
+	x.report(fmt.Sprintf("%s: %s (%s) of %d tasks", s.Name, what, rollWay(spec.UpdateConfig), replicas(spec)))
+	resp, err := x.eng.ServiceUpdate(cctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
+	if err != nil {
+		return fmt.Errorf("service %s: update: %w", s.Name, err)
+	}
+	for _, w := range resp.Warnings {
+		x.report(s.Name + ": swarm warns: " + w)
+	}
+	if err := x.wait(ctx, s.Name, svc.ID, spec.TaskTemplate.ForceUpdate, replicas(spec)); err != nil {
+		return err
+	}
+	lctx, lcancel := context.WithTimeout(ctx, callTimeout)
+	defer lcancel()
+	now, err := x.look(lctx, svc.ID)
+	if err != nil {
+		return fmt.Errorf("service %s: read the spread after the update: %w", s.Name, err)
+	}
+	s.After = now.Before
+	x.report(fmt.Sprintf("%s: %s (was %s)", s.Name, Spread(s.After), Spread(s.Before)))
+	if now.Action == Balanced {
+		s.Action, s.Reason = Rebalanced, fmt.Sprintf("spread over %d nodes, at most one task apart", len(now.Eligible))
+		return nil
+	}
+	if round == maxRounds {
+		s.Action, s.Reason = Unbalanced, fmt.Sprintf("after %d rolling updates swarm still placed it so (%s); what may hold it: resource reservations, max_replicas_per_node, an image missing on a node (docker service ps --no-trunc %s)",
+			maxRounds, now.Reason, s.Name)
+	}
+	return nil
 }
 
 // stillRollable checks again, just before the update, what the plan
@@ -173,6 +190,8 @@ func (x *executor) look(ctx context.Context, id string) (Service, error) {
 func (x *executor) wait(ctx context.Context, name, id string, force, want uint64) error {
 	said := ""
 	err := poll.Until(ctx, name+" rolling update", x.every, x.timeout, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
 		svc, _, err := x.eng.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if client.IsErrNotFound(err) {
 			return poll.Stop(fmt.Errorf("service %s was removed during its rolling update", name))

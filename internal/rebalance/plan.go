@@ -58,11 +58,10 @@ func tasksOf(ctx context.Context, eng Engine, svcs []swarm.Service) ([]swarm.Tas
 	return tasks, nil
 }
 
-// Plan decides, for every replicated service given, whether its running
-// tasks should be spread again, from the services, their tasks and the
-// swarm's nodes alone, in service name order. Global services and jobs
-// are not listed: one task per node, or tasks that end, have nothing to
-// spread.
+// Plan decides, for every service given, whether its running tasks
+// should be spread again, from the services, their tasks and the swarm's
+// nodes alone, in service name order. Only replicated services can be;
+// the others are listed as skipped, saying why.
 func Plan(svcs []swarm.Service, tasks []swarm.Task, nodes []swarm.Node) []Service {
 	byService := map[string][]swarm.Task{}
 	for _, t := range tasks {
@@ -71,16 +70,13 @@ func Plan(svcs []swarm.Service, tasks []swarm.Task, nodes []swarm.Node) []Servic
 	names := nodeNames(nodes)
 	var out []Service
 	for _, svc := range svcs {
-		if svc.Spec.Mode.Replicated == nil {
-			continue
-		}
 		out = append(out, assess(svc, byService[svc.ID], nodes, names))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// assess is one replicated service's plan. The checks come in order: what
+// assess is one service's plan. The checks come in order: what
 // must never be touched first, then whether it is settled, then the
 // spread, and last whether rolling it is safe.
 func assess(svc swarm.Service, tasks []swarm.Task, nodes []swarm.Node, names map[string]string) Service {
@@ -117,7 +113,13 @@ func assess(svc swarm.Service, tasks []swarm.Task, nodes []swarm.Node, names map
 	if c, ok := spec.Labels[ingress.ComponentLabel]; ok {
 		return skip("skep's own service (%s=%s): apply places it", ingress.ComponentLabel, c)
 	}
-	switch {
+	switch m := spec.Mode; {
+	case m.Global != nil:
+		return skip("global: one task on every eligible node already")
+	case m.ReplicatedJob != nil || m.GlobalJob != nil:
+		return skip("a job: its tasks end by themselves")
+	case m.Replicated == nil:
+		return skip("not a replicated service")
 	case s.Replicas == 0:
 		return skip("scaled to 0 replicas")
 	case s.Replicas == 1:

@@ -127,9 +127,9 @@ func (f *fakeSwarm) withNode(i int, opts ...nodeOpt) *fakeSwarm {
 	return f
 }
 
-// Global services and jobs have no spread of their own to fix: they are
-// not in the plan at all.
-func TestPlanListsOnlyReplicatedServices(t *testing.T) {
+// Global services and jobs have no spread to fix: they are listed as
+// skipped, saying why.
+func TestPlanSkipsGlobalServicesAndJobs(t *testing.T) {
 	f := three().run(mkService("app_agent", 0, global), "node1", "node2", "node3")
 	f.run(mkService("app_job", 0, func(s *swarm.Service) {
 		s.Spec.Mode = swarm.ServiceMode{ReplicatedJob: &swarm.ReplicatedJob{}}
@@ -139,8 +139,17 @@ func TestPlanListsOnlyReplicatedServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan) != 1 || plan[0].Name != "app_web" || plan[0].Action != Planned {
-		t.Errorf("plan %+v, want app_web alone, planned", plan)
+	var got []string
+	for _, s := range plan {
+		got = append(got, s.Name+" "+string(s.Action)+": "+s.Reason)
+	}
+	want := []string{
+		"app_agent skipped: global: one task on every eligible node already",
+		"app_job skipped: a job: its tasks end by themselves",
+		"app_web rebalance: node1 runs 2 tasks while node2 runs 0; a rolling update (stop-first, 1 at a time) spreads them",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
