@@ -174,7 +174,11 @@ func (a *Auto) Tick(ctx context.Context) error {
 		return err
 	}
 	todo := false
+	var refused []string
 	for i, s := range plan {
+		if s.Action == Refused {
+			refused = append(refused, s.Name+": "+s.Reason)
+		}
 		if s.Action != Planned {
 			continue
 		}
@@ -185,7 +189,11 @@ func (a *Auto) Tick(ctx context.Context) error {
 		todo = true
 	}
 	if !todo {
-		a.say("balanced: no replicated service to spread")
+		msg := "balanced: no replicated service to spread"
+		if len(refused) > 0 {
+			msg = "nothing to roll; refused: " + strings.Join(refused, "; ")
+		}
+		a.say("%s", msg)
 		return nil
 	}
 	for _, s := range plan {

@@ -177,3 +177,17 @@ func TestAutoEnv(t *testing.T) {
 		t.Errorf("a bad value: %v", err)
 	}
 }
+
+// A service the plan refuses is said once, never rolled.
+func TestAutoSaysWhatItRefuses(t *testing.T) {
+	f := three().run(mkService("app_web", 3, update(swarm.UpdateConfig{Parallelism: 0})), "node1", "node1", "node2")
+	r := newRig(f, AutoOptions{})
+	r.tick(t)
+	r.tick(t)
+	if len(f.updates) != 0 || !r.said("nothing to roll; refused: app_web: node1 runs 2 tasks while node3 runs 0; but its update parallelism is 0") {
+		t.Errorf("%v\n%s", f.updates, strings.Join(r.logs, "\n"))
+	}
+	if n := strings.Count(strings.Join(r.logs, "\n"), "refused"); n != 1 {
+		t.Errorf("said %d times", n)
+	}
+}
