@@ -2,6 +2,7 @@ package cli
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"skep/internal/apply"
@@ -25,5 +26,19 @@ func TestHelpNamesEveryComponent(t *testing.T) {
 		if !regexp.MustCompile(`\b` + s.Name + `\b`).MatchString(statusHelp) {
 			t.Errorf("status --help does not name section %q", s.Name)
 		}
+	}
+}
+
+// rebalance's help shows the cluster file's option as it is spelled and
+// defaulted there.
+func TestRebalanceHelpNamesTheClusterFileOption(t *testing.T) {
+	help := NewRebalanceCommand(&globals{}).Long
+	for _, want := range []string{"  swarm:\n    rebalance:\n      auto: true\n      after: " + config.DefaultRebalanceAfter + "\n"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("rebalance --help lacks\n%s", want)
+		}
+	}
+	if !strings.Contains(config.Example(), "  rebalance:\n    auto: false\n    after: "+config.DefaultRebalanceAfter+"\n") {
+		t.Error("skep init's example does not show swarm.rebalance with its default")
 	}
 }

@@ -65,6 +65,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewStatusCommand(g),
 		NewImageCommand(g),
 		NewStackCommand(g),
+		NewRebalanceCommand(g),
 		NewLabCommand(g),
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),

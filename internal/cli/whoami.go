@@ -23,6 +23,7 @@ import (
 // forwarded. skep ships itself as this image (no registry has one here).
 func newLabWhoamiCommand() *cobra.Command {
 	var port int
+	var drain time.Duration
 	cmd := &cobra.Command{
 		Use:     "whoami",
 		Short:   "Serve HTTP answering with the host name and request headers (lab test backend)",
@@ -33,10 +34,18 @@ func newLabWhoamiCommand() *cobra.Command {
 			if port < 1 || port > 65535 {
 				return badInput(fmt.Errorf("--port %d: use 1..65535", port), "")
 			}
-			return serveWhoami(cmd.Context(), ":"+strconv.Itoa(port))
+			if drain < 0 {
+				return badInput(fmt.Errorf("--drain %s: must not be negative", drain), "")
+			}
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+			if err != nil {
+				return err
+			}
+			return serveWhoami(cmd.Context(), ln, drain)
 		},
 	}
 	cmd.Flags().IntVar(&port, "port", 8080, "TCP port to listen on")
+	cmd.Flags().DurationVar(&drain, "drain", 0, "on SIGTERM, go on answering this long before closing (as an app behind a proxy that learns of the stop late should)")
 	cmd.AddCommand(newLabWhoamiShipCommand())
 	return cmd
 }
@@ -72,15 +81,15 @@ func newLabWhoamiShipCommand() *cobra.Command {
 	return cmd
 }
 
-func serveWhoami(ctx context.Context, addr string) error {
+// serveWhoami answers on ln until ctx ends (SIGTERM), then drain longer:
+// Traefik reads the swarm every few seconds, so it may still send a task
+// requests for that long after swarm began to stop it.
+func serveWhoami(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	name, _ := os.Hostname()
-	srv := &http.Server{Addr: addr, Handler: whoamiHandler(name), ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+	srv := &http.Server{Handler: whoamiHandler(name), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
+		time.Sleep(drain)
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shut)

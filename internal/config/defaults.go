@@ -30,6 +30,7 @@ func (c *Cluster) ApplyDefaults() {
 	c.vipDefaults()
 	c.acmeDefaults()
 	c.tuningDefaults()
+	c.rebalanceDefaults()
 	if c.SSH.KnownHosts == "" {
 		c.SSH.KnownHosts = DefaultKnownHosts()
 	} else {

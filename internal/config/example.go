@@ -58,6 +58,14 @@ swarm:
   # Allow fewer than 3, or an even number of, managers. Such a swarm loses
   # quorum sooner: 2 managers tolerate no failure at all. For tests only.
   allow_unsafe_managers: false
+  # Swarm never moves a running task: a node that died and came back stays
+  # empty while the others carry its tasks. With auto, the swarm leader
+  # spreads replicated services evenly again (a rolling update, one
+  # service at a time; single-replica services are never moved) once every
+  # node has been ready for after. skep rebalance does the same by hand.
+  rebalance:
+    auto: false
+    after: 60s
 
 # Shared storage: a GlusterFS volume with one brick on each of the first
 # three hosts (three copies of every file), mounted on every host, so a

@@ -51,6 +51,8 @@ type Host struct {
 type Swarm struct {
 	// AllowUnsafeManagers permits an even manager count or fewer than 3 managers.
 	AllowUnsafeManagers bool `yaml:"allow_unsafe_managers,omitempty"`
+	// Rebalance spreads replicated services again by itself; nil = off.
+	Rebalance *Rebalance `yaml:"rebalance,omitempty"`
 }
 
 // isManager treats an empty role as manager, so the helpers below give the

@@ -29,6 +29,7 @@ func (c *Cluster) Validate() []Problem {
 	v.ssh()
 	v.hosts()
 	v.managers()
+	v.rebalance()
 	v.storage()
 	v.ingress()
 	v.vip()
