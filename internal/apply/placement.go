@@ -8,9 +8,11 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
+	"skep/internal/config"
 	skimage "skep/internal/image"
 	"skep/internal/ingress"
 	"skep/internal/placement"
+	"skep/internal/rebalance"
 	skswarm "skep/internal/swarm"
 )
 
@@ -42,14 +44,19 @@ func planPlacement(ctx context.Context, e *env) ([]Step, error) {
 			return nil, fmt.Errorf("inspect service %s: %w", placement.AgentService, err)
 		}
 	}
-	return placementSteps(e, st, leaderAgentSpec(tag)), nil
+	return placementSteps(e, st, leaderAgentSpec(tag, e.cluster)), nil
 }
 
 // leaderAgentSpec is the agent's service, marked as skep's like the other
-// services skep runs, with its hash.
-func leaderAgentSpec(image string) swarm.ServiceSpec {
+// services skep runs, with its hash. When the file asks for automatic
+// rebalancing, the agent on the leader also does that (it has the
+// manager's engine already, and only the leader acts).
+func leaderAgentSpec(image string, c *config.Cluster) swarm.ServiceSpec {
 	spec := placement.AgentSpec(image)
 	spec.Labels = map[string]string{ingress.ComponentLabel: "placement"}
+	if after, on := c.AutoRebalance(); on {
+		spec.TaskTemplate.ContainerSpec.Env = []string{rebalance.AutoEnv(after)}
+	}
 	return skswarm.WithHash(spec)
 }
 

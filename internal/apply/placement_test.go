@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"skep/internal/config"
 	skimage "skep/internal/image"
 	"skep/internal/placement"
 	skswarm "skep/internal/swarm"
@@ -15,7 +16,7 @@ import (
 // says why in words of its own, not ingress's.
 func TestPlacementSteps(t *testing.T) {
 	e := &env{cluster: testCluster("manager", "manager", "manager", "worker"), result: &Result{}}
-	spec := leaderAgentSpec("skep-leader-agent:new")
+	spec := leaderAgentSpec("skep-leader-agent:new", &config.Cluster{})
 	hash := spec.Labels[skswarm.SpecHashLabel]
 	cases := []struct {
 		name  string
@@ -24,7 +25,7 @@ func TestPlacementSteps(t *testing.T) {
 	}{
 		{"fresh", map[string]string{}, "node1: create service " + placement.AgentService},
 		{"converged", map[string]string{placement.AgentService: hash}, ""},
-		{"new binary", map[string]string{placement.AgentService: leaderAgentSpec("skep-leader-agent:old").Labels[skswarm.SpecHashLabel]},
+		{"new binary", map[string]string{placement.AgentService: leaderAgentSpec("skep-leader-agent:old", &config.Cluster{}).Labels[skswarm.SpecHashLabel]},
 			"node1: update service " + placement.AgentService},
 	}
 	for _, c := range cases {
@@ -56,5 +57,19 @@ func TestPlacementImages(t *testing.T) {
 	}
 	if !has("node1") || !has("node3") || has("node4") {
 		t.Errorf("leader agent image on managers only: %v", need)
+	}
+}
+
+// swarm.rebalance.auto reaches the agent on the leader as its environment;
+// without it the agent has none.
+func TestLeaderAgentSpecCarriesAutoRebalance(t *testing.T) {
+	off := leaderAgentSpec("skep-leader-agent:x", &config.Cluster{})
+	if env := off.TaskTemplate.ContainerSpec.Env; len(env) != 0 {
+		t.Fatalf("no swarm.rebalance: env %v, want none", env)
+	}
+	on := &config.Cluster{Swarm: config.Swarm{Rebalance: &config.Rebalance{Auto: true, After: "30s"}}}
+	env := leaderAgentSpec("skep-leader-agent:x", on).TaskTemplate.ContainerSpec.Env
+	if len(env) != 1 || !strings.HasSuffix(env[0], "=30s") {
+		t.Fatalf("swarm.rebalance.auto after 30s: env %v, want the rebalance variable set to 30s", env)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"skep/internal/placement"
+	"skep/internal/rebalance"
 )
 
 // NewLeaderAgentCommand keeps the leader label on the swarm leader. It is
@@ -27,9 +28,21 @@ It needs the engine socket of a manager, read-write.`,
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return placement.Run(cmd.Context(), func(f string, a ...any) {
-				fmt.Fprintf(os.Stderr, "skep leader-agent: "+f+"\n", a...)
-			})
+			logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, "skep leader-agent: "+f+"\n", a...) }
+			after, on, err := rebalance.AutoFromEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
+			if on {
+				// swarm.rebalance.auto: the same agent spreads services
+				// again once every node has been ready for a while.
+				go func() {
+					if err := rebalance.RunAuto(cmd.Context(), after, func(f string, a ...any) { logf("rebalance: "+f, a...) }); err != nil {
+						logf("rebalance: %v", err)
+					}
+				}()
+			}
+			return placement.Run(cmd.Context(), logf)
 		},
 	}
 }
