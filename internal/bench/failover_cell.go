@@ -149,6 +149,7 @@ func (r *Rig) Run(ctx context.Context, cell Cell) (CellResult, error) {
 	defer restore()
 	ss, err := sampleFailover(ctx, httpc, url, func() error {
 		faultAt := time.Now()
+		r.Logf("%s: fault at %s", cell, faultAt.Format("15:04:05.000"))
 		if res.Node == res.AppNode {
 			moved = r.watchMove(ctx, res.AppNode, faultAt)
 		}

@@ -141,6 +141,7 @@ func (r *Rig) runsElsewhere(ctx context.Context, dead string) bool {
 			}
 			for _, row := range rows {
 				if row.Node != dead && row.DesiredState == string(swarm.TaskStateRunning) && strings.HasPrefix(row.CurrentState, "running") {
+					r.Logf("the app's task runs on %s (%s since %s); its tasks: %s", row.Node, row.CurrentState, row.Since.Format("15:04:05.000"), taskStates(rows))
 					return true
 				}
 			}
@@ -260,4 +261,14 @@ func (r *Rig) execLong(ctx context.Context, node, script string) (string, error)
 		return out.String(), fmt.Errorf("%s: %w", node, err)
 	}
 	return out.String(), nil
+}
+
+// taskStates says where and in which state each of the app's tasks is, and
+// since when, for the log of a move.
+func taskStates(rows []stack.TaskRow) string {
+	var out []string
+	for _, row := range rows {
+		out = append(out, fmt.Sprintf("%s on %s %s/%s since %s %s", row.Name, row.Node, row.DesiredState, row.CurrentState, row.Since.Format("15:04:05.000"), row.Error))
+	}
+	return strings.Join(out, "; ")
 }
