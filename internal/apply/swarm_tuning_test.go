@@ -15,7 +15,7 @@ func TestInitSetsDispatcherHeartbeat(t *testing.T) {
 	for _, tc := range []struct {
 		file string
 		want time.Duration
-	}{{"", time.Second}, {"3s", 3 * time.Second}} {
+	}{{"", 2 * time.Second}, {"3s", 3 * time.Second}} {
 		c := testCluster("manager")
 		c.Tuning.DispatcherHeartbeat = tc.file
 		cf := &ClusterFacts{Hosts: map[string]*Facts{"node1": freshFacts()}}
@@ -56,7 +56,7 @@ func TestPlanUpdatesDispatcherHeartbeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(steps); got != "node1: update dispatcher heartbeat 5s -> 1s" {
+	if got := actions(steps); got != "node1: update dispatcher heartbeat 5s -> 2s" {
 		t.Fatalf("plan:\n%s", got)
 	}
 	if !strings.Contains(steps[0].Reason, "tuning.dispatcher_heartbeat") {
@@ -67,15 +67,15 @@ func TestPlanUpdatesDispatcherHeartbeat(t *testing.T) {
 	}
 	d := engines["node1"]
 	want := spec
-	want.Dispatcher.HeartbeatPeriod = time.Second
+	want.Dispatcher.HeartbeatPeriod = 2 * time.Second
 	if !reflect.DeepEqual(d.spec, want) || d.specVer != 8 {
 		t.Errorf("swarm spec now %+v (version %d), want %+v (version 8)", d.spec, d.specVer, want)
 	}
-	if got := withoutInfo(d.callLog()); !reflect.DeepEqual(got, []string{"swarm inspect", "swarm update heartbeat=1s"}) {
+	if got := withoutInfo(d.callLog()); !reflect.DeepEqual(got, []string{"swarm inspect", "swarm update heartbeat=2s"}) {
 		t.Errorf("manager was asked %q", got)
 	}
 
-	for _, hb := range []time.Duration{time.Second, 0} {
+	for _, hb := range []time.Duration{2 * time.Second, 0} {
 		cf.Heartbeat = hb
 		e := &env{cluster: c, facts: cf, result: &Result{}}
 		if steps, err := planSwarm(context.Background(), e); err != nil || len(steps) != 0 {
@@ -104,7 +104,7 @@ func TestHeartbeatStepKeepsChangesSincePlan(t *testing.T) {
 	if err := e.gate.run(context.Background(), "swarm", steps); err != nil {
 		t.Fatal(err)
 	}
-	if d.spec.Labels["changed"] != "meanwhile" || d.spec.Dispatcher.HeartbeatPeriod != time.Second {
+	if d.spec.Labels["changed"] != "meanwhile" || d.spec.Dispatcher.HeartbeatPeriod != 2*time.Second {
 		t.Errorf("spec %+v", d.spec)
 	}
 }

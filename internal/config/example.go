@@ -153,7 +153,7 @@ acme:
 tuning:
   # How often nodes report to the managers; a node is marked down after
   # about three missed heartbeats. 500ms..60s [swarm: 5s]
-  dispatcher_heartbeat: 1s
+  dispatcher_heartbeat: 2s
   # Restart delay of stack services that restart and whose compose file
   # sets no delay. 0s..10m [swarm: 5s]
   restart_delay: 0s

@@ -14,9 +14,16 @@ import (
 
 // Tuning defaults: Go durations, as they are written in the file.
 const (
-	// A node is marked down after about three missed heartbeats: ~3 s,
-	// not swarm's ~15 s, before its tasks start elsewhere.
-	DefaultDispatcherHeartbeat = "1s"
+	// A node is marked down after about three missed heartbeats: ~6 s,
+	// not swarm's ~15 s, before its tasks start elsewhere. Not 1 s: after
+	// a leader election the new leader marks every node down that has not
+	// registered within six heartbeats, and a node's agent waits up to 8 s
+	// between tries to reach a manager (its backoff, not tunable). With
+	// 1 s, live nodes were marked down after elections on the lab, and one,
+	// registering in the same millisecond it was marked down, stayed down
+	// with a live session for minutes (its global tasks, Traefik among
+	// them, shut down). 2 s gives them 12 s.
+	DefaultDispatcherHeartbeat = "2s"
 	// A crashed task starts again at once rather than after swarm's 5 s.
 	DefaultRestartDelay = "0s"
 	// GlusterFS's stock 42 s stalls every client that long (up to twice

@@ -23,12 +23,12 @@ func TestTuningDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Tuning{DispatcherHeartbeat: "1s", RestartDelay: "0s", StoragePingTimeout: "4s", IngressRefresh: "2s"}
+	want := Tuning{DispatcherHeartbeat: "2s", RestartDelay: "0s", StoragePingTimeout: "4s", IngressRefresh: "2s"}
 	if c.Tuning != want {
 		t.Errorf("defaults %+v, want %+v", c.Tuning, want)
 	}
 	for _, tu := range []Tuning{c.Tuning, {}} {
-		if tu.Heartbeat() != time.Second || tu.Restart() != 0 || tu.StoragePing() != 4*time.Second || tu.IngressRefreshPeriod() != 2*time.Second {
+		if tu.Heartbeat() != 2*time.Second || tu.Restart() != 0 || tu.StoragePing() != 4*time.Second || tu.IngressRefreshPeriod() != 2*time.Second {
 			t.Errorf("%+v reads %s %s %s %s", tu, tu.Heartbeat(), tu.Restart(), tu.StoragePing(), tu.IngressRefreshPeriod())
 		}
 	}

@@ -40,7 +40,7 @@ func Of(c *config.Cluster) []Setting {
 	out := []Setting{
 		setting("tuning.dispatcher_heartbeat", hb, swarm.StockDispatcherHeartbeat,
 			"a node that stops answering is marked down, and its tasks start elsewhere, after ~%s (three missed heartbeats), not ~%s; "+
-				"costs more heartbeat traffic to the managers, and a node too loaded to answer in time is marked down by mistake (raise it if that happens)",
+				"costs more heartbeat traffic to the managers, and a node too loaded to answer in time, or whose agent is slow to find a new leader after an election, is marked down by mistake (below 2s that happened on the lab; raise it if it happens)",
 			3*hb, 3*swarm.StockDispatcherHeartbeat),
 		setting("tuning.restart_delay", t.Restart(), swarm.StockRestartDelay,
 			"a crashed task of a stack service that sets no delay starts again after %s, not %s; "+

@@ -34,7 +34,7 @@ hosts:
 	c.ApplyDefaults()
 	got := Of(c)
 	want := []Setting{
-		{Name: "tuning.dispatcher_heartbeat", Value: "1s", Stock: "5s"},
+		{Name: "tuning.dispatcher_heartbeat", Value: "2s", Stock: "5s"},
 		{Name: "tuning.restart_delay", Value: "0s", Stock: "5s"},
 		{Name: "tuning.storage_ping_timeout", Value: "4s", Stock: "42s"},
 		{Name: "vip.advert_interval", Value: "100ms", Stock: "1s"},
@@ -53,8 +53,8 @@ hosts:
 			t.Errorf("%s: reason %q", g.Name, g.Reason)
 		}
 	}
-	if s := got[0].String(); !strings.HasPrefix(s, "tuning.dispatcher_heartbeat 1s (stock 5s): a node that stops answering is marked down") ||
-		!strings.Contains(s, "~3s") || !strings.Contains(s, "~15s") {
+	if s := got[0].String(); !strings.HasPrefix(s, "tuning.dispatcher_heartbeat 2s (stock 5s): a node that stops answering is marked down") ||
+		!strings.Contains(s, "~6s") || !strings.Contains(s, "~15s") {
 		t.Errorf("line %q", s)
 	}
 
