@@ -69,6 +69,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),
 		NewLeaderAgentCommand(),
+		NewNodeProbeCommand(),
 	)
 	return root
 }
