@@ -15,13 +15,13 @@ import (
 // fakeSwarm is the resolver, the probes and the node list a prober sees,
 // changed by the test between rounds.
 type fakeSwarm struct {
-	mu       sync.Mutex
-	addrs    []string
-	dnsErr   error
-	answers  map[string]Answer // by address; absent: no answer (a frozen node)
-	nodes    []swarm.Node
-	listErr  error
-	asked    []string
+	mu      sync.Mutex
+	addrs   []string
+	dnsErr  error
+	answers map[string]Answer // by address; absent: no answer (a frozen node)
+	nodes   []swarm.Node
+	listErr error
+	asked   []string
 }
 
 func (f *fakeSwarm) LookupHost(_ context.Context, host string) ([]string, error) {
