@@ -16,6 +16,14 @@ import (
 // engine's embedded resolver answers from memory).
 const resolveTimeout = 500 * time.Millisecond
 
+// stalledRound is how long a round may take before its results are
+// dropped: every call in it is bounded by resolveTimeout + ProbeTimeout,
+// so a longer round means this manager itself was stalled (frozen, or
+// starved of CPU), and its probes' timeouts say nothing of the nodes. A
+// manager thawed after a freeze would otherwise call every node down for
+// a round.
+const stalledRound = resolveTimeout + 2*ProbeTimeout
+
 // Resolver finds the probe tasks' addresses (net.Resolver does).
 type Resolver interface {
 	LookupHost(ctx context.Context, host string) ([]string, error)
@@ -68,8 +76,10 @@ type probeResult struct {
 
 // Tick runs one round: it resolves the probe tasks, asks each at once
 // (each within ProbeTimeout) while it lists the nodes, and returns the
-// view after it.
-func (p *Prober) Tick(ctx context.Context) View {
+// view after it; false when the round took so long that this manager
+// was stalled, and its results are dropped (the view is not to be
+// written: better none, which goes stale, than a wrong one).
+func (p *Prober) Tick(ctx context.Context) (View, bool) {
 	start := p.now()
 	var wg sync.WaitGroup
 	var list []swarm.Node
@@ -102,6 +112,11 @@ func (p *Prober) Tick(ctx context.Context) View {
 		})
 	}
 	wg.Wait()
+	end := p.now()
+	if took := end.Sub(start); took > stalledRound {
+		p.say("a round took %s, over %s: this manager was stalled, so its results are dropped", took.Round(100*time.Millisecond), stalledRound)
+		return View{}, false
+	}
 	switch {
 	case listErr == nil:
 		p.list, p.listed = list, true
@@ -110,7 +125,7 @@ func (p *Prober) Tick(ctx context.Context) View {
 	default:
 		p.say("list nodes: %v (judging the nodes that answer only)", listErr)
 	}
-	return p.record(start, p.now(), results)
+	return p.record(start, end, results), true
 }
 
 // record folds one round's results, started at start and ended at end,

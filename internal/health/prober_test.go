@@ -22,6 +22,7 @@ type fakeSwarm struct {
 	nodes   []swarm.Node
 	listErr error
 	asked   []string
+	onAsk   func() // called at every probe, before it answers
 }
 
 func (f *fakeSwarm) LookupHost(_ context.Context, host string) ([]string, error) {
@@ -37,7 +38,11 @@ func (f *fakeSwarm) ask(ctx context.Context, addr string) (Answer, error) {
 	f.mu.Lock()
 	f.asked = append(f.asked, addr)
 	a, ok := f.answers[addr]
+	hook := f.onAsk
 	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	if !ok {
 		<-ctx.Done() // a frozen node: the connection is accepted, never answered
 		return Answer{}, ctx.Err()
@@ -79,12 +84,22 @@ func newFake() (*fakeSwarm, *Prober, *clock, *[]string) {
 	return f, p, c, &logs
 }
 
+// tick is one round that must count.
+func tick(t *testing.T, p *Prober) View {
+	t.Helper()
+	v, ok := p.Tick(context.Background())
+	if !ok {
+		t.Fatal("the round was dropped")
+	}
+	return v
+}
+
 // A node that stops answering is not ok from the round that first failed
 // (its since), keeps that since while it fails, and keeps its last OK;
 // when it answers again it is ok since that round.
 func TestProberBookkeeping(t *testing.T) {
 	f, p, c, logs := newFake()
-	v := p.Tick(context.Background())
+	v := tick(t, p)
 	if len(v.Nodes) != 3 || !v.Nodes["node4"].OK || v.By != "node1" || !v.At.Equal(t0) {
 		t.Fatalf("first round %+v", v)
 	}
@@ -96,13 +111,13 @@ func TestProberBookkeeping(t *testing.T) {
 	delete(f.answers, "10.0.9.4") // node4 freezes
 	f.mu.Unlock()
 	c.t = t0.Add(time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	n := v.Nodes["node4"]
 	if n.OK || !n.Since.Equal(t0.Add(time.Second)) || !n.LastOK.Equal(t0) || n.Error != "no answer in 1s" {
 		t.Errorf("frozen node4 %+v", n)
 	}
 	c.t = t0.Add(3 * time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	if n := v.Nodes["node4"]; n.OK || !n.Since.Equal(t0.Add(time.Second)) {
 		t.Errorf("still frozen node4 keeps its since: %+v", n)
 	}
@@ -114,7 +129,7 @@ func TestProberBookkeeping(t *testing.T) {
 	f.answers["10.0.9.4"] = okAt("node4", "id4")
 	f.mu.Unlock()
 	c.t = t0.Add(10 * time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	if n := v.Nodes["node4"]; !n.OK || !n.Since.Equal(t0.Add(10*time.Second)) || n.Error != "" {
 		t.Errorf("thawed node4 %+v", n)
 	}
@@ -134,7 +149,7 @@ func TestProberAsksAtOnce(t *testing.T) {
 	f.answers = map[string]Answer{} // every node silent
 	f.mu.Unlock()
 	start := time.Now()
-	p.Tick(context.Background())
+	tick(t, p)
 	if took := time.Since(start); took > ProbeTimeout+500*time.Millisecond {
 		t.Errorf("a round of three silent probes took %s", took)
 	}
@@ -152,7 +167,7 @@ func TestProberExpectedNodes(t *testing.T) {
 	drained := node("id5", "node5")
 	drained.Spec.Availability = swarm.NodeAvailabilityDrain
 	f.nodes = append(f.nodes, node("id3", "node3"), drained)
-	v := p.Tick(context.Background())
+	v := tick(t, p)
 	if n, ok := v.Nodes["node3"]; !ok || n.OK || n.ID != "id3" || n.Error != "no probe task answers for it" || !n.Since.Equal(t0) {
 		t.Errorf("node3 (no task) %+v", n)
 	}
@@ -164,7 +179,7 @@ func TestProberExpectedNodes(t *testing.T) {
 	f.nodes = nil
 	f.mu.Unlock()
 	c.t = t0.Add(time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	if len(v.Nodes) != 4 {
 		t.Errorf("without a leader the last list must stand: %+v", v.Nodes)
 	}
@@ -172,7 +187,7 @@ func TestProberExpectedNodes(t *testing.T) {
 	// Before any list, the nodes that answered are the view.
 	f2, p2, _, _ := newFake()
 	f2.listErr, f2.nodes = errors.New("no leader"), nil
-	if v := p2.Tick(context.Background()); len(v.Nodes) != 3 {
+	if v := tick(t, p2); len(v.Nodes) != 3 {
 		t.Errorf("no list yet: %+v", v.Nodes)
 	}
 }
@@ -183,14 +198,14 @@ func TestProberExpectedNodes(t *testing.T) {
 // DNS is forgotten; a resolver failure keeps asking the known addresses.
 func TestProberAddresses(t *testing.T) {
 	f, p, c, _ := newFake()
-	p.Tick(context.Background())
+	tick(t, p)
 	f.mu.Lock()
 	delete(f.answers, "10.0.9.3")         // node2's old task is gone, its address still resolves
 	f.addrs = append(f.addrs, "10.0.9.7") // its new task
 	f.answers["10.0.9.7"] = okAt("node2", "id2")
 	f.mu.Unlock()
 	c.t = t0.Add(time.Second)
-	v := p.Tick(context.Background())
+	v := tick(t, p)
 	if n := v.Nodes["node2"]; !n.OK || !n.Since.Equal(t0) {
 		t.Errorf("node2 with a new task: %+v", n)
 	}
@@ -199,7 +214,7 @@ func TestProberAddresses(t *testing.T) {
 	f.addrs = []string{"10.0.9.2", "10.0.9.4", "10.0.9.7"}
 	f.mu.Unlock()
 	c.t = t0.Add(2 * time.Second)
-	p.Tick(context.Background())
+	tick(t, p)
 	if _, ok := p.byAddr["10.0.9.3"]; ok {
 		t.Errorf("an address gone from DNS is still remembered: %v", p.byAddr)
 	}
@@ -208,7 +223,7 @@ func TestProberAddresses(t *testing.T) {
 	f.dnsErr, f.addrs, f.asked = errors.New("i/o timeout"), nil, nil
 	f.mu.Unlock()
 	c.t = t0.Add(3 * time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	if len(f.asked) != 3 || !v.Nodes["node4"].OK {
 		t.Errorf("resolver down: asked %v, view %+v", f.asked, v.Nodes)
 	}
@@ -219,8 +234,35 @@ func TestProberAddresses(t *testing.T) {
 	f.answers["10.0.9.4"] = Answer{Hostname: "node4", NodeID: "id4", Error: "no answer from the engine in 500ms"}
 	f.mu.Unlock()
 	c.t = t0.Add(4 * time.Second)
-	v = p.Tick(context.Background())
+	v = tick(t, p)
 	if n := v.Nodes["node4"]; n.OK || n.Error != "no answer from the engine in 500ms" || !n.Since.Equal(t0.Add(4*time.Second)) {
 		t.Errorf("node4 with a silent engine: %+v", n)
+	}
+}
+
+// A round that outlasts every timeout in it means this manager itself
+// was stalled (frozen and thawed): its failures say nothing of the nodes,
+// so the round is dropped and no node changes state.
+func TestProberStalledRound(t *testing.T) {
+	f, p, c, logs := newFake()
+	tick(t, p)
+	var once sync.Once
+	f.mu.Lock()
+	f.answers = map[string]Answer{}                                          // every probe times out...
+	f.onAsk = func() { once.Do(func() { c.t = c.t.Add(40 * time.Second) }) } // ...because this manager was frozen 40 s
+	f.mu.Unlock()
+	if _, ok := p.Tick(context.Background()); ok {
+		t.Fatal("a stalled round counted")
+	}
+	if !strings.Contains(strings.Join(*logs, "\n"), "this manager was stalled") {
+		t.Errorf("log %q", *logs)
+	}
+	f.mu.Lock()
+	f.answers = map[string]Answer{"10.0.9.2": okAt("node1", "id1"), "10.0.9.3": okAt("node2", "id2"), "10.0.9.4": okAt("node4", "id4")}
+	f.onAsk = nil
+	f.mu.Unlock()
+	v := tick(t, p)
+	if n := v.Nodes["node4"]; !n.OK || !n.Since.Equal(t0) {
+		t.Errorf("after the stall node4 %+v, want ok since the first round", n)
 	}
 }

@@ -33,9 +33,12 @@ func RunProber(ctx context.Context, dir string, logf func(string, ...any)) error
 	logf("probing every node's %s on tasks.%s:%d every %s; view in %s", PingPath, ProbeService, ProbePort, Interval, dir)
 	for {
 		start := time.Now()
-		v := p.Tick(ctx)
+		v, ok := p.Tick(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if !ok {
+			continue
 		}
 		if err := WriteView(dir, v); err != nil {
 			p.say("%v", err)
