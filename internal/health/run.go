@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -49,17 +48,17 @@ func RunProber(ctx context.Context, dir string, logf func(string, ...any)) error
 	}
 }
 
-// selfName is this node's swarm host name: from the task's environment
-// (swarm fills it in), else from the engine.
+// selfName is this node's swarm host name, which names its view file:
+// the engine's name for its host, which is what swarm lists the node as.
 func selfName(ctx context.Context, cli client.SystemAPIClient) (string, error) {
-	if n := os.Getenv(HostnameEnv); n != "" {
-		return n, nil
-	}
 	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	info, err := cli.Info(ictx)
-	if err != nil || info.Name == "" {
-		return "", fmt.Errorf("this node's host name: %s is not set and the engine did not tell (%v)", HostnameEnv, err)
+	if err != nil {
+		return "", fmt.Errorf("ask the engine this node's host name: %w", err)
+	}
+	if info.Name == "" {
+		return "", fmt.Errorf("the engine told no host name")
 	}
 	return info.Name, nil
 }

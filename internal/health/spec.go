@@ -70,7 +70,3 @@ func ProberMount() mount.Mount {
 	return mount.Mount{Type: mount.TypeBind, Source: ViewDir, Target: ViewDir,
 		BindOptions: &mount.BindOptions{CreateMountpoint: true}}
 }
-
-// ProberEnv tells a prober's task its node's host name, which names its
-// view file.
-func ProberEnv() string { return HostnameEnv + "={{.Node.Hostname}}" }

@@ -74,7 +74,6 @@ func AgentSpec(image string) swarm.ServiceSpec {
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:  image,
-				Env:    []string{health.ProberEnv()},
 				Mounts: []mount.Mount{{Type: mount.TypeBind, Source: dockerSocket, Target: dockerSocket}, health.ProberMount()},
 			},
 			Networks:      []swarm.NetworkAttachmentConfig{health.ProberNetwork()},
