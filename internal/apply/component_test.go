@@ -21,7 +21,7 @@ func phaseTitles(c *config.Cluster) []string {
 func TestRunPhasesFollowTheList(t *testing.T) {
 	full := &config.Cluster{Storage: &config.Storage{}, VIP: &config.VIP{}, Ingress: &config.Ingress{}, ACME: &config.ACME{}}
 	got := strings.Join(phaseTitles(full), ", ")
-	want := "prepare host, swarm, node labels, images, storage, system storage, vip, ingress, placement, controller"
+	want := "prepare host, swarm, node labels, images, storage, system storage, vip, ingress, health, placement, controller"
 	if got != want {
 		t.Errorf("declared everything:\n got %s\nwant %s", got, want)
 	}
@@ -35,10 +35,11 @@ func TestRunPhasesFollowTheList(t *testing.T) {
 	if strings.Contains(got, "system storage") || strings.Contains(got, "controller,") {
 		t.Errorf("bare cluster runs an undeclared component's phases: %s", got)
 	}
-	// The leader agent needs no section: every swarm gets it, after the
-	// images it runs are loaded.
-	if !strings.HasSuffix(got, "images, placement") {
-		t.Errorf("bare cluster: want the placement phase last, after images: %s", got)
+	// The node probes and the leader agent need no section: every swarm
+	// gets them, after the images they run are loaded, the probes' network
+	// before the agents that join it.
+	if !strings.HasSuffix(got, "images, health, placement") {
+		t.Errorf("bare cluster: want the health and placement phases last, after images: %s", got)
 	}
 	titles := phaseTitles(bare)
 	removals := []string{"remove acme", "remove ingress", "remove vip", "remove storage", "images"}
@@ -75,8 +76,14 @@ func TestNodeImagesPerComponent(t *testing.T) {
 		Storage: &config.Storage{}, VIP: &config.VIP{}, Ingress: &config.Ingress{},
 	}
 	need := nodeImages(c)
-	if len(need["w"]) != 0 {
-		t.Errorf("a worker with no brick got %d images", len(need["w"]))
+	probe, err := nodeProbeRecipe.Tag()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(need["w"]) != 1 {
+		t.Errorf("a worker with no brick got %d images, want the node probe's alone", len(need["w"]))
+	} else if tag, _ := need["w"][0].Tag(); tag != probe {
+		t.Errorf("a worker with no brick got %s, want the node probe's", tag)
 	}
 	if len(need["a"]) == 0 {
 		t.Fatal("manager a needs no images")

@@ -50,6 +50,16 @@ func components() []component {
 			status:   &status.IngressSection,
 		},
 		{
+			// Every node answers the managers' probes; the probers are the
+			// leader agents (placement, next), which join its network.
+			name:     "health",
+			declared: func(*config.Cluster) bool { return true },
+			images: func(c *config.Cluster) map[string][]skimage.Recipe {
+				return onHostsOf(c.Hosts, nodeProbeRecipe)
+			},
+			phases: []phase{{"health", planHealth}},
+		},
+		{
 			// The leader agent runs on every swarm; it comes before acme so
 			// the leader carries its label before the controller, which
 			// avoids it, is first placed.

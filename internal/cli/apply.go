@@ -40,9 +40,12 @@ component by component, in this order:
             its mount on every host, and skep's own volume on the managers
   vip       keepalived on every manager, moving the virtual IP
   ingress   Traefik on every manager on 80/443, behind a read-only socket proxy
+  health    skep-node-probe on every node, answering the managers' probes on the
+            network skep-health once its engine answers
   placement skep-leader-agent on every manager: the node label skep.leader on
             the swarm leader, which the controller and single-replica app
-            services avoid, so a leader's death does not stop them
+            services avoid, so a leader's death does not stop them; it also
+            probes every node each second, for status
   acme      the controller, getting certificates from the ACME CA
 
 Images are built on this machine and loaded into every host that lacks them in

@@ -1,22 +1,25 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"skep/internal/health"
 	"skep/internal/placement"
 	"skep/internal/rebalance"
 )
 
-// NewLeaderAgentCommand keeps the leader label on the swarm leader. It is
-// hidden: it is the entrypoint of the skep-leader-agent service, which
-// apply builds from this very binary and runs on every manager.
+// NewLeaderAgentCommand keeps the leader label on the swarm leader and
+// probes every node. It is hidden: it is the entrypoint of the
+// skep-leader-agent service, which apply builds from this very binary
+// and runs on every manager.
 func NewLeaderAgentCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "leader-agent",
-		Short: "Keep the node label " + placement.LeaderLabel + " on the swarm leader (the entrypoint of skep-leader-agent)",
+		Short: "Keep the node label " + placement.LeaderLabel + " on the swarm leader and probe every node (the entrypoint of skep-leader-agent)",
 		Long: `leader-agent asks the local engine twice a second whether this node is the
 swarm leader. On the leader it keeps the node label ` + placement.LeaderLabel + `=true on this
 node and on no other, so services with the constraint
@@ -24,7 +27,12 @@ node and on no other, so services with the constraint
 services) run elsewhere and do not wait for an election when the leader dies.
 After an election it moves the label only once another manager has
 registered with the new leader, or after ` + placement.Grace.String() + `. Followers write nothing.
-It needs the engine socket of a manager, read-write.`,
+It needs the engine socket of a manager, read-write.
+
+On every manager it also probes every node: each second it asks each task of
+` + health.ProbeService + ` (on the network ` + health.Network + `) for ` + health.PingPath + `, with a
+` + health.ProbeTimeout.String() + ` timeout, and writes this manager's view of who answers to
+` + health.ViewDir + `/NODE.json, which skep status reads.`,
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,7 +50,11 @@ It needs the engine socket of a manager, read-write.`,
 					}
 				}()
 			}
-			return placement.Run(cmd.Context(), logf)
+			return runBoth(cmd.Context(),
+				func(ctx context.Context) error { return placement.Run(ctx, logf) },
+				func(ctx context.Context) error {
+					return health.RunProber(ctx, health.ViewDir, func(f string, a ...any) { logf("probes: "+f, a...) })
+				})
 		},
 	}
 }

@@ -70,6 +70,7 @@ is safe to run again. skep lab runs the same cloud in containers on one machine.
 		NewSkepdCommand(),
 		NewVIPAgentCommand(),
 		NewLeaderAgentCommand(),
+		NewNodeProbeCommand(),
 	)
 	return root
 }

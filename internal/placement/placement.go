@@ -21,6 +21,8 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
+
+	"skep/internal/health"
 )
 
 const (
@@ -50,15 +52,17 @@ const dockerSocket = "/var/run/docker.sock"
 
 // AgentSpec is the agent's swarm service: one task on every manager (any
 // of them may become leader, and only the leader's agent writes), image a
-// skep image whose entrypoint is `skep leader-agent`.
+// skep image whose entrypoint is `skep leader-agent`. The same process
+// runs each manager's node prober (internal/health), which is why every
+// manager runs one.
 //
 // The engine socket is bound read-write: moving a node label is a node
 // update, which only a manager's engine API takes, and that is the least
 // access that works. The read-only socket proxy Traefik uses stays
-// read-only (it refuses every write, and Traefik reaches it). The agent
-// joins no network: it talks only to its own engine's socket and listens
-// on nothing, so swarm gives its task the engine's default bridge, as
-// docker run would, and no other service can reach it.
+// read-only (it refuses every write, and Traefik reaches it). For the
+// prober the agent joins skep-health (internal, not attachable), where it
+// asks the node probes; it listens on nothing there, so no task can reach
+// it. It binds the host's health.ViewDir, where it writes its view.
 //
 // It restarts a second after it stops, whatever the reason; an update
 // stops the old task before the new one starts, one manager at a time,
@@ -70,8 +74,9 @@ func AgentSpec(image string) swarm.ServiceSpec {
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:  image,
-				Mounts: []mount.Mount{{Type: mount.TypeBind, Source: dockerSocket, Target: dockerSocket}},
+				Mounts: []mount.Mount{{Type: mount.TypeBind, Source: dockerSocket, Target: dockerSocket}, health.ProberMount()},
 			},
+			Networks:      []swarm.NetworkAttachmentConfig{health.ProberNetwork()},
 			Placement:     &swarm.Placement{Constraints: []string{"node.role==manager"}},
 			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &restart},
 		},

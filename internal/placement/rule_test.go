@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/swarm"
+
+	"skep/internal/health"
 )
 
 func replicated(n *uint64, constraints ...string) swarm.ServiceSpec {
@@ -89,7 +91,8 @@ func TestKeepOffLeaderCopies(t *testing.T) {
 }
 
 // The agent's service: every manager, the socket read-write (node updates),
-// no network, restarted a second after it stops.
+// the host's health view directory, skep-health only (to reach the node
+// probes; nothing published), restarted a second after it stops.
 func TestAgentSpec(t *testing.T) {
 	s := AgentSpec("skep-leader-agent:abc")
 	if s.Name != AgentService || s.Mode.Global == nil {
@@ -99,11 +102,13 @@ func TestAgentSpec(t *testing.T) {
 		t.Errorf("constraints %q", c)
 	}
 	m := s.TaskTemplate.ContainerSpec.Mounts
-	if len(m) != 1 || m[0].Source != "/var/run/docker.sock" || m[0].Target != "/var/run/docker.sock" || m[0].ReadOnly {
+	if len(m) != 2 || m[0].Source != "/var/run/docker.sock" || m[0].Target != "/var/run/docker.sock" || m[0].ReadOnly ||
+		m[1].Source != health.ViewDir || m[1].ReadOnly {
 		t.Errorf("mounts %+v", m)
 	}
-	if len(s.TaskTemplate.Networks) != 0 || (s.EndpointSpec != nil && len(s.EndpointSpec.Ports) != 0) {
-		t.Errorf("networks %+v endpoint %+v: the agent talks to its own engine only", s.TaskTemplate.Networks, s.EndpointSpec)
+	n := s.TaskTemplate.Networks
+	if len(n) != 1 || n[0].Target != health.Network || (s.EndpointSpec != nil && len(s.EndpointSpec.Ports) != 0) {
+		t.Errorf("networks %+v endpoint %+v: the agent joins skep-health only, and publishes nothing", n, s.EndpointSpec)
 	}
 	r := s.TaskTemplate.RestartPolicy
 	if r.Condition != swarm.RestartPolicyConditionAny || r.Delay == nil || r.Delay.Seconds() != 1 {

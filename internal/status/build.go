@@ -61,6 +61,9 @@ type HostFacts struct {
 	// Stacks is the stacks' services as this manager listed them, when
 	// the stacks section was asked for (stacks.go).
 	Stacks *HostStacks
+	// Probes is this manager's view of the node probes (probes.go); nil
+	// for workers and when not asked.
+	Probes *HostProbes
 }
 
 func (h HostFacts) reachable() bool { return h.DialErr == nil }
@@ -257,6 +260,7 @@ func Build(f Facts) *Report {
 		fd.strays = strays
 	}
 
+	judgeProbes(f, v, mapped, r, fd)
 	r.Swarm = buildSwarm(f, v, mapped, fd)
 	r.sections = declaredOnly(f.File, f.Sections)
 	for _, s := range r.sections {

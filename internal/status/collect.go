@@ -165,6 +165,8 @@ type probe struct {
 	system bool
 	// stacks: a manager, asked for the stacks' services.
 	stacks bool
+	// probes: a manager, asked for its view of the node probes.
+	probes bool
 }
 
 func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *probe {
@@ -174,6 +176,7 @@ func newProbe(c *config.Cluster, h config.Host, callTimeout time.Duration) *prob
 		ingress: c.Ingress != nil && h.Role != config.RoleWorker,
 		vip:     vipQuestion(c, h),
 		system:  c.Storage != nil && h.Role != config.RoleWorker,
+		probes:  h.Role != config.RoleWorker,
 	}
 	for _, b := range c.BrickHosts() {
 		p.brick = p.brick || (c.Storage != nil && b.Name == h.Name)
@@ -230,7 +233,7 @@ func (p *probe) askScript(ctx context.Context, h *host.Host, cw *clusterWide) {
 	// this machine's cores are shared by every node.
 	q := storage.Questions{Brick: p.brick, Gluster: asker, VolumeStatus: asker, Heal: asker,
 		SystemMount: p.system, StatusOnly: true, Budget: budget(ctx)}
-	script := hostScript(p.cluster, p.cfg, q, p.vip != "", p.certificates())
+	script := hostScript(p.cluster, p.cfg, q, p.vip != "", p.certificates(), p.probes)
 	if script == "" {
 		return
 	}
@@ -376,6 +379,9 @@ func (p *probe) snapshot(timeout time.Duration) HostFacts {
 	}
 	if p.certificates() {
 		f.Certificates = script.certificates(controllerStatusPath(p.cluster))
+	}
+	if p.probes {
+		f.Probes = script.probes()
 	}
 	if p.stacks && f.Swarm != nil && f.Swarm.InSwarm() && f.Swarm.Manager && f.Stacks == nil {
 		f.Stacks = &HostStacks{Err: fmt.Errorf("service list: %w", silent)}

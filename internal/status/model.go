@@ -8,7 +8,10 @@
 // every rule about health is unit-tested without Docker or SSH.
 package status
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Node states of the contract.
 const (
@@ -47,6 +50,9 @@ type Report struct {
 	strays []string
 	// sections are the components this report judged, in screen order.
 	sections []Section
+	// probeViews is how many managers' fresh views of the node probes
+	// the nodes' probe states come from.
+	probeViews int
 }
 
 // DeclaredProblems are the problems of the components the cluster file
@@ -74,6 +80,23 @@ type Node struct {
 	// leader agent keeps on the leader alone (briefly elsewhere after an
 	// election, and nowhere while no other manager can take singletons).
 	LeaderLabel bool `json:"leader_label"`
+	// Probe is the managers' word on the node (internal/health): "down"
+	// when more than half of the managers whose view is fresh get no
+	// answer from its probe, "ok" when more than half get one, "unknown"
+	// otherwise. Empty when no manager was asked.
+	Probe string `json:"probe,omitempty"`
+	// DownForSeconds and DownSince, for a node down by probe: how long
+	// the view that has seen it down longest has (each by its own clock),
+	// and the earliest start of the failures among them.
+	DownForSeconds float64   `json:"down_for_seconds,omitempty"`
+	DownSince      time.Time `json:"down_since,omitzero"`
+	// SwarmNoticed, for a node down by probe: whether the swarm's own
+	// state for it is no longer ready (down, disconnected or unknown).
+	// Absent when the swarm's state for it is not known.
+	SwarmNoticed *bool `json:"swarm_noticed,omitempty"`
+	// swarmState is the swarm's state for a node down by probe, for the
+	// text screen.
+	swarmState string
 }
 
 // Swarm is the swarm's control plane health.

@@ -49,6 +49,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if s := r.Swarm; s != nil {
 		fmt.Fprintf(bw, "\nswarm: managers %d, reachable %d, quorum %s\n", s.Managers, s.ReachableManagers, yesNo(s.Quorum))
 	}
+	r.writeProbes(bw)
 	r.writeSections(bw)
 
 	if len(r.Problems) == 0 {

@@ -20,11 +20,15 @@ const certReadTimeout = 1500 * time.Millisecond
 
 // hostScript is everything status asks a host over SSH, in one script:
 // its part of the storage (storage.FactsScript: quick facts, the mounts,
-// and one docker exec for the GlusterFS questions of q), whether it holds
-// the VIP (its addresses), and the controller's status file. "" when
-// there is nothing to ask.
-func hostScript(c *config.Cluster, h config.Host, q storage.Questions, askVIP, certs bool) string {
+// and one docker exec for the GlusterFS questions of q), a manager's view
+// of the node probes (first: a file on a tmpfs, it never waits), whether
+// it holds the VIP (its addresses), and the controller's status file. ""
+// when there is nothing to ask.
+func hostScript(c *config.Cluster, h config.Host, q storage.Questions, askVIP, certs, probes bool) string {
 	var extra strings.Builder
+	if probes {
+		extra.WriteString(probesQuestion())
+	}
 	if askVIP {
 		extra.WriteString(storage.Section("addrs"))
 		extra.WriteString(vip.AddrCommand + "\n")

@@ -28,7 +28,7 @@ func TestHostScriptOneRoundTrip(t *testing.T) {
 	}
 	c := fullCluster()
 	for _, q := range []storage.Questions{{Brick: true, Gluster: true}, {Brick: true, Gluster: true, VolumeStatus: true, Heal: true}} {
-		s := hostScript(c, c.Hosts[0], q, true, true)
+		s := hostScript(c, c.Hosts[0], q, true, true, false)
 		if out, err := exec.Command("sh", "-n", "-c", s).CombinedOutput(); err != nil {
 			t.Fatalf("sh -n: %v\n%s\n%s", err, out, s)
 		}
@@ -44,15 +44,15 @@ func TestHostScriptOneRoundTrip(t *testing.T) {
 			t.Errorf("%+v: volume status asked: %v", q, !q.VolumeStatus)
 		}
 	}
-	if s := hostScript(c, c.Hosts[1], storage.Questions{Brick: true}, true, true); strings.Contains(s, "docker exec") || strings.Contains(s, "gluster --mode") || !strings.Contains(s, "pgrep") {
+	if s := hostScript(c, c.Hosts[1], storage.Questions{Brick: true}, true, true, false); strings.Contains(s, "docker exec") || strings.Contains(s, "gluster --mode") || !strings.Contains(s, "pgrep") {
 		t.Errorf("a host that does not ask GlusterFS runs its CLI:\n%s", s)
 	}
 	noStorage := fullCluster()
 	noStorage.Storage = nil
-	if s := hostScript(noStorage, noStorage.Hosts[0], storage.Questions{}, true, false); strings.Contains(s, "docker") || !strings.HasSuffix(s, "echo '@@skep end'\n") {
+	if s := hostScript(noStorage, noStorage.Hosts[0], storage.Questions{}, true, false, false); strings.Contains(s, "docker") || !strings.HasSuffix(s, "echo '@@skep end'\n") {
 		t.Errorf("without storage:\n%s", s)
 	}
-	if s := hostScript(noStorage, noStorage.Hosts[0], storage.Questions{}, false, false); s != "" {
+	if s := hostScript(noStorage, noStorage.Hosts[0], storage.Questions{}, false, false, false); s != "" {
 		t.Errorf("nothing to ask, yet a script:\n%s", s)
 	}
 }

@@ -81,12 +81,12 @@ func TestSystemQuestionsInTheHostScript(t *testing.T) {
 		t.Fatalf("manager asked %v, worker asked %v", mgr.system, wrk.system)
 	}
 	q := storage.Questions{Brick: true, Gluster: true, VolumeStatus: true, Heal: true, SystemStatus: true, SystemMount: true}
-	s := hostScript(c, c.Hosts[0], q, true, true)
+	s := hostScript(c, c.Hosts[0], q, true, true, false)
 	heal, sys := strings.Index(s, "volume heal skep-data"), strings.Index(s, "volume status skep-data-system")
 	if n := strings.Count(s, "docker exec"); n != 1 || heal < 0 || sys < heal || !strings.Contains(s, "--mountpoint '/var/lib/skep-system'") {
 		t.Errorf("%d docker execs:\n%s", n, s)
 	}
-	if s := hostScript(c, c.Hosts[3], storage.Questions{}, false, false); strings.Contains(s, "skep-system") {
+	if s := hostScript(c, c.Hosts[3], storage.Questions{}, false, false, false); strings.Contains(s, "skep-system") {
 		t.Errorf("a worker asked about the system volume:\n%s", s)
 	}
 }

@@ -169,7 +169,7 @@ func TestSecurity(t *testing.T) {
 	t.Logf("controller on %s listens on %v; its addresses: %v", node, ports, addrs)
 
 	t.Run("networks sealed", func(t *testing.T) {
-		for _, n := range []string{"skep-controller", "skep-socket-proxy"} {
+		for _, n := range []string{"skep-controller", "skep-socket-proxy", "skep-health"} {
 			if got := strings.TrimSpace(onCtl(t, "node1", "docker network inspect "+n+" --format '{{.Internal}} {{.Attachable}}'")); got != "true false" {
 				t.Errorf("network %s: internal, attachable = %s, want true false", n, got)
 			}

@@ -24,9 +24,10 @@ import (
 // TestWorker runs last, on the shared lab (three managers and a worker):
 // its file sorts last and Go runs tests in source order, and it changes the
 // lab for good. The first status had the worker in it, healthy; the worker
-// runs none of skep's node services but has the storage mount; dropped
-// from a copy of the cluster file it is drained and removed by apply; then
-// the sections are dropped one by one and their components go.
+// runs none of skep's node services but the node probe, and has the
+// storage mount; dropped from a copy of the cluster file it is drained and
+// removed by apply; then the sections are dropped one by one and their
+// components go.
 func TestWorker(t *testing.T) {
 	if f := flag.Lookup("test.shuffle"); f != nil && f.Value.String() != "off" {
 		t.Fatal("TestWorker changes the shared lab for good, so it must run last: run without -shuffle")
@@ -70,6 +71,9 @@ func TestWorker(t *testing.T) {
 	t.Run("the worker runs no node service but has the storage mount", func(t *testing.T) {
 		names := onWorker("docker", "ps", "--format", "{{.Names}}")
 		tasks := onManager("docker", "node", "ps", worker, "--filter", "desired-state=running", "--format", "{{.Name}}")
+		if !strings.Contains(tasks, "skep-node-probe") {
+			t.Errorf("%s runs no task of skep-node-probe: %q", worker, tasks)
+		}
 		for _, n := range strings.Fields(names + "\n" + tasks) {
 			for _, svc := range []string{"glusterd", "keepalived", "traefik"} {
 				if strings.Contains(n, svc) {
