@@ -52,15 +52,8 @@ func Failover(ctx context.Context, local *client.Client, o FailoverOptions) (Fai
 		return res, err
 	}
 	defer os.RemoveAll(filepath.Dir(override))
-	l, skep, release, err := ownLab(ctx, local, o.Lab, o.Logf, nil)
+	l, skep, roots, release, err := ownHTTPSLab(ctx, local, o.Lab, o.Logf)
 	defer release()
-	if err != nil {
-		return res, err
-	}
-	if l.VIP == "" || l.CAFile == "" {
-		return res, fmt.Errorf("lab %s has no VIP or no CA file: the benchmark answers over HTTPS through the VIP", o.Lab)
-	}
-	roots, err := labRoots(l.CAFile)
 	if err != nil {
 		return res, err
 	}

@@ -67,15 +67,8 @@ func Stack(ctx context.Context, local *client.Client, o StackOptions) ([]Row, er
 	if err != nil {
 		return nil, err
 	}
-	l, c, release, err := ownLab(ctx, local, o.Lab, o.Logf, nil)
+	l, c, roots, release, err := ownHTTPSLab(ctx, local, o.Lab, o.Logf)
 	defer release()
-	if err != nil {
-		return nil, err
-	}
-	if l.VIP == "" || l.CAFile == "" {
-		return nil, fmt.Errorf("lab %s has no VIP or no CA file: the benchmark answers over HTTPS through the VIP", o.Lab)
-	}
-	roots, err := labRoots(l.CAFile)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +144,21 @@ func appOf(ctx context.Context, file string) (image, service string, err error) 
 		return s.Image, name, nil
 	}
 	return "", "", nil
+}
+
+// ownHTTPSLab is ownLab with the whole cluster file, for benchmarks that
+// ask an app over HTTPS through the VIP: it also returns the lab CA's
+// roots, and refuses a lab without a VIP or CA.
+func ownHTTPSLab(ctx context.Context, local *client.Client, name string, logf func(string, ...any)) (*lab.Lab, *config.Cluster, *x509.CertPool, func(), error) {
+	l, c, release, err := ownLab(ctx, local, name, logf, nil)
+	if err != nil {
+		return nil, nil, nil, release, err
+	}
+	if l.VIP == "" || l.CAFile == "" {
+		return nil, nil, nil, release, fmt.Errorf("lab %s has no VIP or no CA file: the benchmark answers over HTTPS through the VIP", name)
+	}
+	roots, err := labRoots(l.CAFile)
+	return l, c, roots, release, err
 }
 
 func labRoots(caFile string) (*x509.CertPool, error) {
