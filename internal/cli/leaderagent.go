@@ -53,7 +53,7 @@ On every manager it also probes every node: each second it asks each task of
 			return runBoth(cmd.Context(),
 				func(ctx context.Context) error { return placement.Run(ctx, logf) },
 				func(ctx context.Context) error {
-					return health.RunProber(ctx, health.ViewDir, func(f string, a ...any) { logf("probes: "+f, a...) })
+					return health.RunProber(ctx, health.AgentViewDir, func(f string, a ...any) { logf("probes: "+f, a...) })
 				})
 		},
 	}

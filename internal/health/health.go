@@ -39,6 +39,10 @@ const (
 	// to, as NODE.json. /run is a tmpfs on the hosts: a view does not
 	// outlive a reboot, and a read never waits on a disk.
 	ViewDir = "/run/skep/health"
+	// HostRun is where a prober's task sees the host's /run (see
+	// ProberMount), and AgentViewDir is ViewDir seen from there.
+	HostRun      = "/host/run"
+	AgentViewDir = HostRun + "/skep/health"
 	// HostnameEnv and NodeIDEnv carry the node's swarm host name and ID
 	// into a task (swarm fills in {{.Node.Hostname}} and {{.Node.ID}}).
 	HostnameEnv = "SKEP_NODE_HOSTNAME"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -29,6 +30,9 @@ func RunProber(ctx context.Context, dir string, logf func(string, ...any)) error
 	httpc := NewAskClient()
 	ask := func(ctx context.Context, addr string) (Answer, error) { return Ask(ctx, httpc, addr) }
 	p := NewProber(self, net.DefaultResolver, ask, cli, logf)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("view directory: %w", err)
+	}
 	logf("probing every node's %s on tasks.%s:%d every %s; view in %s", PingPath, ProbeService, ProbePort, Interval, dir)
 	for {
 		start := time.Now()

@@ -62,11 +62,13 @@ func ProberNetwork() swarm.NetworkAttachmentConfig {
 	return swarm.NetworkAttachmentConfig{Target: Network}
 }
 
-// ProberMount binds ViewDir of the host into a prober's task, read-write,
-// at the same path. The engine makes the directory when it is missing
-// (it is on a tmpfs, gone after every reboot); that needs Docker 25 or
-// newer.
+// ProberMount binds the host's /run into a prober's task at HostRun,
+// read-write; the prober makes ViewDir below it (AgentViewDir) when it
+// starts. Not ViewDir itself: /run is a tmpfs, so ViewDir is gone after
+// every reboot, and swarm refuses a task whose bind source is missing
+// (it does not honour CreateMountpoint for services: the lab's Docker 26
+// rejected every task). The prober already binds the engine's socket,
+// which lives in /run too, read-write.
 func ProberMount() mount.Mount {
-	return mount.Mount{Type: mount.TypeBind, Source: ViewDir, Target: ViewDir,
-		BindOptions: &mount.BindOptions{CreateMountpoint: true}}
+	return mount.Mount{Type: mount.TypeBind, Source: "/run", Target: HostRun}
 }

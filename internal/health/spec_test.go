@@ -2,6 +2,7 @@ package health
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -32,7 +33,7 @@ func TestProbeSpec(t *testing.T) {
 	if o := NetworkOptions(nil); o.Driver != "overlay" || !o.Internal || o.Attachable {
 		t.Errorf("network %+v", o)
 	}
-	if m := ProberMount(); m.Source != ViewDir || m.ReadOnly || m.BindOptions == nil || !m.BindOptions.CreateMountpoint {
+	if m := ProberMount(); m.Source != "/run" || m.Target != HostRun || m.ReadOnly || AgentViewDir != HostRun+strings.TrimPrefix(ViewDir, "/run") {
 		t.Errorf("prober mount %+v", m)
 	}
 }

@@ -103,7 +103,7 @@ func TestAgentSpec(t *testing.T) {
 	}
 	m := s.TaskTemplate.ContainerSpec.Mounts
 	if len(m) != 2 || m[0].Source != "/var/run/docker.sock" || m[0].Target != "/var/run/docker.sock" || m[0].ReadOnly ||
-		m[1].Source != health.ViewDir || m[1].ReadOnly {
+		m[1] != health.ProberMount() {
 		t.Errorf("mounts %+v", m)
 	}
 	n := s.TaskTemplate.Networks
