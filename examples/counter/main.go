@@ -90,7 +90,10 @@ func serve(ctx context.Context, addr string, s *store, host string) error {
 func handler(s *store, host string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		n, err := s.increment()
+		n, err := s.increment(r.Context())
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return // the client is gone: nobody is told this count, so it is not taken
+		}
 		if err != nil {
 			log.Printf("counter: %v", err)
 			http.Error(w, "count not saved: "+err.Error(), http.StatusInternalServerError)
@@ -119,9 +122,16 @@ type store struct {
 	mu   sync.Mutex
 }
 
-func (s *store) increment() (int64, error) {
+// increment adds one, unless the request gave up while it waited for the
+// lock: after a storage stall, requests whose clients left long ago would
+// otherwise each write a count nobody reads, one after the other, and hold
+// up the clients still waiting.
+func (s *store) increment(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := s.read()
 	if err != nil {
 		return 0, err

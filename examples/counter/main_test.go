@@ -162,3 +162,21 @@ func TestProbeReportsUnhealthy(t *testing.T) {
 		t.Fatalf("probe: %v, want the 503", err)
 	}
 }
+
+// A request whose client left while it waited (a storage stall) takes no
+// count: the next answered count follows the last one answered.
+func TestGoneClientTakesNoCount(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "count")
+	h := handler(&store{path: file}, "node1")
+	get(t, h, "GET", "/")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+	if rec.Body.Len() != 0 {
+		t.Fatalf("a gone client was answered %q", rec.Body.String())
+	}
+	if code, body := get(t, h, "GET", "/"); code != 200 || body != "count 2 from node1\n" {
+		t.Fatalf("after a gone client: %d %q, want count 2", code, body)
+	}
+}

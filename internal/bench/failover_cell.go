@@ -183,7 +183,9 @@ func (r *Rig) Run(ctx context.Context, cell Cell) (CellResult, error) {
 		return res, err
 	}
 	res.Healthy = -1
-	if err := waitHealthy(ctx, r.Cluster, healthyAfter, func(string, ...any) {}); err == nil {
+	// What status still finds wrong is logged as it waits: the slow part
+	// of a recovery is the thing to see.
+	if err := waitHealthy(ctx, r.Cluster, healthyAfter, r.Logf); err == nil {
 		res.Healthy = time.Since(restoreAt)
 	}
 	// A count acknowledged before the fault must be below the one
