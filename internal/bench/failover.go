@@ -57,7 +57,7 @@ func Failover(ctx context.Context, local *client.Client, o FailoverOptions) (Fai
 	if err != nil {
 		return res, err
 	}
-	rig := &Rig{Local: local, Lab: l, Roots: roots, Stack: failoverStack, Host: hostName(failoverStack), Logf: o.Logf}
+	rig := &Rig{Local: local, Lab: l, Cluster: skep, Roots: roots, Stack: failoverStack, Host: hostName(failoverStack), Logf: o.Logf}
 	if err := rig.stackBench().pushApp(ctx, o.Example, image); err != nil {
 		return res, err
 	}
