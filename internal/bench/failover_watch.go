@@ -15,7 +15,6 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"skep/internal/config"
-	"skep/internal/host"
 	"skep/internal/lab"
 	"skep/internal/stack"
 )
@@ -92,7 +91,7 @@ func (r *Rig) stackBench() *stackBench {
 }
 
 // watchMove asks the managers other than the dead node, every 500ms, until
-// the app has a task running on another node, and sends the time from the
+// watchMove asks a live manager other than the dead node, every 500ms, until
 // fault (or -1 past movedWithin). Each question is bounded: while there is
 // no leader a manager's task list hangs.
 func (r *Rig) watchMove(ctx context.Context, dead string, faultAt time.Time) <-chan time.Duration {
@@ -115,39 +114,23 @@ func (r *Rig) watchMove(ctx context.Context, dead string, faultAt time.Time) <-c
 	return out
 }
 
+// runsElsewhere asks one live manager (every manager reads the same raft
+// store) whether the app has a running task off the dead node.
 func (r *Rig) runsElsewhere(ctx context.Context, dead string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	for _, t := range host.Targets(r.Cluster, false, 2*time.Second) {
-		if t.Name == dead {
-			continue
-		}
-		if d, _ := r.Cluster.HostByName(t.Name); d.Role != "manager" {
-			continue
-		}
-		h, err := host.Dial(ctx, t)
-		if err != nil {
-			continue
-		}
-		running := func() bool {
-			defer h.Close()
-			mgr, err := h.Docker(ctx)
-			if err != nil {
-				return false
-			}
-			rows, err := stack.Tasks(ctx, mgr, r.Stack)
-			if err != nil {
-				return false
-			}
-			for _, row := range rows {
-				if row.Node != dead && row.DesiredState == string(swarm.TaskStateRunning) && strings.HasPrefix(row.CurrentState, "running") {
-					r.Logf("the app's task runs on %s (%s since %s); its tasks: %s", row.Node, row.CurrentState, row.Since.Format("15:04:05.000"), taskStates(rows))
-					return true
-				}
-			}
-			return false
-		}()
-		if running {
+	h, mgr, err := r.stackBench().manager(ctx, dead)
+	if err != nil {
+		return false
+	}
+	defer h.Close()
+	rows, err := stack.Tasks(ctx, mgr, r.Stack)
+	if err != nil {
+		return false
+	}
+	for _, row := range rows {
+		if row.Node != dead && row.DesiredState == string(swarm.TaskStateRunning) && strings.HasPrefix(row.CurrentState, "running") {
+			r.Logf("the app's task runs on %s (%s since %s); its tasks: %s", row.Node, row.CurrentState, row.Since.Format("15:04:05.000"), taskStates(rows))
 			return true
 		}
 	}
