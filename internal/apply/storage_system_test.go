@@ -84,7 +84,7 @@ func TestPlanSystemStorageFresh(t *testing.T) {
 		"node1: set volume option cluster.heal-timeout 10 on volume skep-data-system",
 		"node1: set volume option cluster.quorum-type auto on volume skep-data-system",
 		"node1: set volume option cluster.self-heal-daemon on on volume skep-data-system",
-		"node1: set volume option cluster.server-quorum-type server on volume skep-data-system",
+		"node1: set volume option cluster.server-quorum-type none on volume skep-data-system",
 		"node1: set volume option network.ping-timeout 4 on volume skep-data-system",
 		"node1: start volume skep-data-system",
 	}

@@ -87,7 +87,7 @@ func TestPlanStorageFresh(t *testing.T) {
 		"node1: set volume option cluster.heal-timeout 10",
 		"node1: set volume option cluster.quorum-type auto",
 		"node1: set volume option cluster.self-heal-daemon on",
-		"node1: set volume option cluster.server-quorum-type server",
+		"node1: set volume option cluster.server-quorum-type none",
 		"node1: set volume option network.ping-timeout 4",
 		"node1: start volume skep-data",
 	}

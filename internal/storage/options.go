@@ -32,9 +32,16 @@ var defaultOptions = []Option{
 	// (2 of 3) take it, so two sides of a partition can never both accept
 	// writes to one file (split brain). With 2 of 3 up, writes go on.
 	{"cluster.quorum-type", "auto", "writes need 2 of 3 bricks, so a cut-off node cannot split the brain"},
-	// Server quorum: glusterd stops its bricks when it loses contact with
-	// most peers, so a partitioned node stops serving stale data.
-	{"cluster.server-quorum-type", "server", "a node cut off from the majority stops its brick"},
+	// Server quorum stays off (GlusterFS's default), on purpose. Client
+	// quorum above already stops a cut-off node from writing. With server
+	// quorum on, glusterd kills the brick of a node cut off from most
+	// peers; on heal the brick restarts on a new port and that node's own
+	// FUSE mount never reconnects to it (measured: the mount's log named
+	// the new port and opened no socket to it, while every check said
+	// healthy). The next fault of another node then left that node's mount
+	// with 1 of 3 bricks: "Transport endpoint is not connected", and a
+	// task moved there could not start for minutes.
+	{"cluster.server-quorum-type", "none", "client quorum already fences a cut-off node; killing its brick strands the node's own mount after the heal"},
 	// The self-heal daemon copies what a returning brick missed without
 	// anyone running apply or touching the files (on by default; set so
 	// nobody's override of it goes unnoticed).
@@ -77,7 +84,7 @@ func Options(s *config.Storage, t config.Tuning) []Option {
 // unset, for benchmarks that compare skep's settings against stock.
 var StockOptions = map[string]string{
 	"cluster.quorum-type":        "auto", // replica 3 volumes default to auto since GlusterFS 3.x
-	"cluster.server-quorum-type": "off",
+	"cluster.server-quorum-type": "none",
 	PingTimeoutOption:            strconv.Itoa(int(StockPingTimeout / time.Second)),
 	"cluster.self-heal-daemon":   "on",
 	"cluster.heal-timeout":       "600",
